@@ -1,0 +1,1 @@
+"""Mama Moments: an Alexa skill for parents who work from home."""

@@ -1,0 +1,127 @@
+"""Assembles the ask-sdk-core skill from handlers, interceptors and the persistence adapter."""
+
+from __future__ import annotations
+
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill_builder import CustomSkillBuilder
+
+from skill.handlers.base import Deps
+from skill.handlers.content import (
+    OFFER_STRATEGY,
+    LetterHandler,
+    MantraHandler,
+    RepeatHandler,
+    StrategyHandler,
+)
+from skill.handlers.conversation import (
+    OFFER_FORGET,
+    FallbackHandler,
+    ForgetMeHandler,
+    HelpHandler,
+    LaunchHandler,
+    MenuHandler,
+    NoHandler,
+    SessionEndedHandler,
+    SkillDisabledHandler,
+    SkillEventHandler,
+    StopHandler,
+    YesHandler,
+)
+from skill.handlers.errors import ApologyExceptionHandler
+from skill.handlers.kid_time import (
+    OFFER_KID_TIME,
+    EndKidTimeHandler,
+    KidTimeSummaryHandler,
+    StartKidTimeHandler,
+)
+from skill.interceptors import LocalizationInterceptor
+from speech.catalog import Catalogs
+
+#: Intents the handlers answer, checked against interaction_models/ by the tests.
+HANDLED_INTENTS = frozenset(
+    {
+        "StartKidTimeIntent",
+        "EndKidTimeIntent",
+        "KidTimeSummaryIntent",
+        "GetStrategyIntent",
+        "ReadLetterIntent",
+        "HearMantraIntent",
+        "ForgetMeIntent",
+        "AMAZON.HelpIntent",
+        "AMAZON.StopIntent",
+        "AMAZON.CancelIntent",
+        "AMAZON.FallbackIntent",
+        "AMAZON.RepeatIntent",
+        "AMAZON.NextIntent",
+        "AMAZON.YesIntent",
+        "AMAZON.NoIntent",
+        "AMAZON.StartOverIntent",
+        "AMAZON.NavigateHomeIntent",
+    }
+)
+#: Request types the skill accepts; anything else is refused before it reaches the SDK.
+HANDLED_REQUEST_TYPES = frozenset(
+    {
+        "LaunchRequest",
+        "IntentRequest",
+        "SessionEndedRequest",
+        "AlexaSkillEvent.SkillDisabled",
+        "AlexaSkillEvent.SkillEnabled",
+        "AlexaSkillEvent.SkillPermissionAccepted",
+        "AlexaSkillEvent.SkillPermissionChanged",
+        "AlexaSkillEvent.SkillAccountLinked",
+    }
+)
+
+
+def request_handlers(deps: Deps) -> list[AbstractRequestHandler]:
+    """Every request handler, most specific first (the fallback catches any other intent)."""
+    start = StartKidTimeHandler(deps)
+    strategy = StrategyHandler()
+    yes = YesHandler(
+        {
+            OFFER_KID_TIME: start.start,
+            OFFER_STRATEGY: strategy.tell,
+            OFFER_FORGET: ForgetMeHandler.forget,
+        }
+    )
+    return [
+        LaunchHandler(deps),
+        start,
+        EndKidTimeHandler(deps),
+        KidTimeSummaryHandler(deps),
+        strategy,
+        LetterHandler(),
+        MantraHandler(),
+        ForgetMeHandler(),
+        HelpHandler(),
+        MenuHandler(),
+        StopHandler(),
+        yes,
+        NoHandler(),
+        RepeatHandler(),
+        SessionEndedHandler(),
+        SkillDisabledHandler(),
+        SkillEventHandler(),
+        FallbackHandler(),
+    ]
+
+
+def build_skill(
+    catalogs: Catalogs,
+    adapter: AbstractPersistenceAdapter,
+    *,
+    skill_id: str | None = None,
+    deps: Deps | None = None,
+) -> CustomSkill:
+    """The skill, ready for ``invoke``."""
+    builder = CustomSkillBuilder(persistence_adapter=adapter)
+    builder.skill_id = skill_id  # type: ignore[assignment]  # typed None in ask-sdk, takes a str
+    for handler in request_handlers(deps or Deps()):
+        builder.add_request_handler(handler)
+    builder.add_global_request_interceptor(LocalizationInterceptor(catalogs))
+    builder.add_exception_handler(ApologyExceptionHandler(catalogs))
+    skill: CustomSkill = builder.create()
+    return skill

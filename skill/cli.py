@@ -1,0 +1,87 @@
+"""The ``mama-moments`` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from skill.config import Config, ConfigError
+
+
+def _config(**changes: object) -> Config:
+    try:
+        config = Config.from_env()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    return config.with_changes(**{k: v for k, v in changes.items() if v is not None})
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
+def main(verbose: bool) -> None:
+    """Mama Moments: an Alexa skill and offline voice companion for working parents."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Overrides MAMA_DATA_DIR.")
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="Local development: no signature check (for simulators) and the web console on.",
+)
+def run(host: str, port: int, data_dir: Path | None, dev: bool) -> None:
+    """Serve the skill on HOST:PORT (POST /alexa) with Flask's threaded server."""
+    from skill.app import create_app
+    from skill.store import StoreError
+    from speech.catalog import ContentError
+
+    changes: dict[str, object] = {"data_dir": data_dir}
+    if dev:
+        changes.update(verify_signatures=False, dev_console=True)
+    try:
+        app = create_app(_config(**changes))
+    except (StoreError, ContentError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Mama Moments listening on http://{host}:{port}/alexa")
+    app.run(host=host, port=port, threaded=True)
+
+
+@main.command("check-store")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Overrides MAMA_DATA_DIR.")
+def check_store(data_dir: Path | None) -> None:
+    """Read every stored user file and list the unreadable ones (exit 1 if any)."""
+    from skill.store import StoreError, TinyDBPersistenceAdapter
+
+    config = _config(data_dir=data_dir)
+    store = TinyDBPersistenceAdapter(config.data_dir)
+    try:
+        store.ensure_ready()
+        bad = store.check()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in bad:
+        click.echo(f"unreadable: {path}")
+    click.echo(f"{len(bad)} unreadable file(s) in {config.data_dir}")
+    sys.exit(1 if bad else 0)
+
+
+def _register_optional_commands() -> None:
+    """Commands that live next to the code they drive."""
+    from skill import simulator
+
+    for name in ("simulate", "chat", "replay"):
+        command = getattr(simulator, f"{name}_command", None)
+        if isinstance(command, click.Command):
+            main.add_command(command, name)
+
+
+_register_optional_commands()

@@ -1,0 +1,87 @@
+"""Service settings, read from ``MAMA_*`` environment variables with safe defaults."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot use."""
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {raw!r}")
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number; got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive; got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the service can be told; defaults run a safe local service."""
+
+    data_dir: Path = Path("data")
+    #: When set, requests for any other skill id are refused (ask-sdk-core checks it).
+    skill_id: str | None = None
+    #: Alexa's signature check. Off only for local tools such as virtual-alexa.
+    verify_signatures: bool = True
+    #: Reject requests whose timestamp is too old or too far ahead (replay protection).
+    verify_timestamps: bool = True
+    #: Alexa sends small requests; anything larger is refused with 413.
+    max_body_bytes: int = 256 * 1024
+    default_locale: str = "en-US"
+    #: The local web console (development only).
+    dev_console: bool = False
+    speech_cache_dir: Path | None = field(default=None)
+
+    @property
+    def audio_cache_dir(self) -> Path:
+        """Where rendered offline speech is cached."""
+        return self.speech_cache_dir or self.data_dir / "speech-cache"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        """Build a config from ``MAMA_*`` variables; unknown values raise ``ConfigError``."""
+        env = os.environ if environ is None else environ
+        cache = env.get("MAMA_SPEECH_CACHE_DIR")
+        return cls(
+            data_dir=Path(env.get("MAMA_DATA_DIR") or "data"),
+            skill_id=env.get("MAMA_SKILL_ID") or None,
+            verify_signatures=_flag(env, "MAMA_VERIFY_SIGNATURES", True),
+            verify_timestamps=_flag(env, "MAMA_VERIFY_TIMESTAMPS", True),
+            max_body_bytes=_int(env, "MAMA_MAX_BODY_BYTES", cls.max_body_bytes),
+            default_locale=env.get("MAMA_DEFAULT_LOCALE") or "en-US",
+            dev_console=_flag(env, "MAMA_DEV_CONSOLE", False),
+            speech_cache_dir=Path(cache) if cache else None,
+        )
+
+    def with_changes(self, **changes: object) -> Config:
+        """A copy with some settings replaced (handy in tests and tools)."""
+        return replace(self, **changes)  # type: ignore[arg-type]

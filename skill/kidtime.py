@@ -1,0 +1,129 @@
+"""Pure kid-time rules: durations, recorded lengths, weekly summaries and day streaks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+DEFAULT_MINUTES = 15
+MIN_MINUTES = 5
+MAX_MINUTES = 60
+#: Finished sessions older than this are dropped, so a user's record stays small.
+KEEP_DAYS = 60
+
+# AMAZON.DURATION resolves to ISO-8601 durations such as PT20M, PT1H30M or P1D.
+_ISO_DURATION = re.compile(
+    r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long a kid-time stretch will be, and why if it is not what was asked."""
+
+    minutes: int
+    adjusted: Literal["low", "high", "unclear"] | None = None
+
+
+@dataclass(frozen=True)
+class WeekSummary:
+    """Kid time in the current week (Monday to Sunday) and the current run of days."""
+
+    sessions: int
+    minutes: int
+    streak_days: int
+
+
+def parse_duration_minutes(value: object) -> int | None:
+    """Minutes in an ISO-8601 duration slot value, or ``None`` when it is not one."""
+    if not isinstance(value, str) or len(value) > 32:
+        return None
+    match = _ISO_DURATION.match(value.strip().upper())
+    if not match or value.strip().upper() in {"P", "PT"}:
+        return None
+    parts = {k: int(v) for k, v in match.groupdict(default="0").items()}
+    seconds = ((parts["days"] * 24 + parts["hours"]) * 60 + parts["minutes"]) * 60 + parts[
+        "seconds"
+    ]
+    return round(seconds / 60)
+
+
+def plan(slot_value: object) -> Plan:
+    """The planned length for a spoken duration: default 15, clamped to 5–60 minutes."""
+    if slot_value is None or slot_value == "":
+        return Plan(DEFAULT_MINUTES)
+    minutes = parse_duration_minutes(slot_value)
+    if minutes is None:
+        return Plan(DEFAULT_MINUTES, "unclear")
+    if minutes < MIN_MINUTES:
+        return Plan(MIN_MINUTES, "low")
+    if minutes > MAX_MINUTES:
+        return Plan(MAX_MINUTES, "high")
+    return Plan(minutes)
+
+
+def elapsed_minutes(started_at: datetime, now: datetime) -> int:
+    """Whole minutes between two moments, never negative (clocks do drift)."""
+    return max(0, round((now - started_at).total_seconds() / 60))
+
+
+def recorded_minutes(planned: int, elapsed: int) -> int:
+    """What to record when kid time ends.
+
+    A parent who forgets to say "we're done" should not be credited with an afternoon, nor
+    punished with zero: past twice the plan we record the plan.
+    """
+    return elapsed if elapsed <= 2 * planned else planned
+
+
+def is_stale(planned: int, started_at: datetime, now: datetime) -> bool:
+    """True when a running stretch is too old to still be going on."""
+    return elapsed_minutes(started_at, now) > 2 * planned
+
+
+def week_start(day: date) -> date:
+    """Monday of the week that holds ``day``."""
+    return day - timedelta(days=day.weekday())
+
+
+def _session_day(session: Mapping[str, Any]) -> date | None:
+    try:
+        return datetime.fromisoformat(str(session["started_at"])).date()
+    except (KeyError, ValueError):
+        return None
+
+
+def day_streak(days: Iterable[date], today: date) -> int:
+    """Consecutive days with kid time, ending today or (if today has none yet) yesterday."""
+    have = set(days)
+    day = today if today in have else today - timedelta(days=1)
+    streak = 0
+    while day in have:
+        streak += 1
+        day -= timedelta(days=1)
+    return streak
+
+
+def summarize_week(sessions: Iterable[Mapping[str, Any]], now: datetime) -> WeekSummary:
+    """Sessions and minutes since Monday, plus the current day streak."""
+    monday = week_start(now.date())
+    count = minutes = 0
+    days: list[date] = []
+    for session in sessions:
+        day = _session_day(session)
+        if day is None:
+            continue
+        days.append(day)
+        if monday <= day <= now.date():
+            count += 1
+            minutes += int(session.get("minutes", 0))
+    return WeekSummary(count, minutes, day_streak(days, now.date()))
+
+
+def prune(sessions: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Drop sessions older than :data:`KEEP_DAYS`."""
+    cutoff = (now - timedelta(days=KEEP_DAYS)).date()
+    return [s for s in sessions if (_session_day(s) or cutoff) > cutoff]

@@ -1,0 +1,1 @@
+"""Spoken content, SSML helpers and the offline speaker."""

@@ -1,0 +1,86 @@
+"""Pure SSML helpers: every function takes text or fragments and returns a new string.
+
+Plain text from the content files goes through :func:`escape` exactly once; everything else here
+combines already-safe fragments.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from xml.sax.saxutils import escape as _xml_escape
+
+#: Alexa rejects a <break> longer than ten seconds.
+MAX_BREAK_MS = 10_000
+#: Alexa's limit for outputSpeech text, in characters.
+MAX_SPEECH_CHARS = 8_000
+
+_QUOTES = {'"': "&quot;", "'": "&apos;"}
+
+
+def escape(text: str) -> str:
+    """Plain text → SSML-safe text (``&``, ``<``, ``>`` and quotes escaped)."""
+    return _xml_escape(text, _QUOTES)
+
+
+def pause(milliseconds: int) -> str:
+    """A silence of the given length, clamped to what Alexa accepts."""
+    ms = max(0, min(int(milliseconds), MAX_BREAK_MS))
+    return f'<break time="{ms}ms"/>'
+
+
+def sentence(fragment: str) -> str:
+    """Wrap a fragment as one sentence."""
+    return f"<s>{fragment}</s>"
+
+
+def paragraph(fragment: str) -> str:
+    """Wrap a fragment as a paragraph (Alexa adds a natural pause around it)."""
+    return f"<p>{fragment}</p>"
+
+
+def paragraphs(fragments: Iterable[str], gap_ms: int = 0) -> str:
+    """Several paragraphs, optionally with an extra silence between them."""
+    separator = pause(gap_ms) if gap_ms > 0 else ""
+    return separator.join(paragraph(f) for f in fragments)
+
+
+def prosody(fragment: str, rate: str) -> str:
+    """Speak a fragment at another rate (for example ``"90%"``)."""
+    return f'<prosody rate="{escape(rate)}">{fragment}</prosody>'
+
+
+def join(*fragments: str) -> str:
+    """Join fragments with single spaces, skipping empty ones."""
+    return " ".join(f for f in fragments if f)
+
+
+def speak(fragment: str) -> str:
+    """A complete SSML document."""
+    return f"<speak>{fragment}</speak>"
+
+
+_BREAK = re.compile(r"<break\b[^>]*/>")
+_PARAGRAPH = re.compile(r"</?p\b[^>]*>")
+_TAG = re.compile(r"<[^>]+>")
+_PARAGRAPH_GAP = re.compile(r"\n\s*\n")
+_PAUSE_MARK = "\x00"
+_PAUSE_RUN = re.compile(r"\s*(?:\x00\s*)+")
+
+
+def to_plain_text(ssml_text: str) -> str:
+    """SSML → readable text: paragraphs become blank lines, other pauses become ``...``.
+
+    Used for cards, the simulator and logs, so a reader still sees where the voice pauses.
+    """
+    text = _BREAK.sub(_PAUSE_MARK, ssml_text)
+    text = _PARAGRAPH.sub("\n\n", text)
+    text = html.unescape(_TAG.sub("", text.replace(_PAUSE_MARK, f" {_PAUSE_MARK} ")))
+    paragraphs_out = []
+    for block in _PARAGRAPH_GAP.split(text):
+        # A pause at a paragraph's edge is already said by the blank line.
+        block = " ".join(block.split()).strip(_PAUSE_MARK + " ")
+        if block:
+            paragraphs_out.append(_PAUSE_RUN.sub(" ... ", block))
+    return "\n\n".join(paragraphs_out)
