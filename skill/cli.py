@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from skill.config import Config, ConfigError
+from skill.simulator import chat_command, replay_command, simulate_command
 
 
 def _config(**changes: object) -> Config:
@@ -74,14 +75,7 @@ def check_store(data_dir: Path | None) -> None:
     sys.exit(1 if bad else 0)
 
 
-def _register_optional_commands() -> None:
-    """Commands that live next to the code they drive."""
-    from skill import simulator
-
-    for name in ("simulate", "chat", "replay"):
-        command = getattr(simulator, f"{name}_command", None)
-        if isinstance(command, click.Command):
-            main.add_command(command, name)
-
-
-_register_optional_commands()
+# Conversation tools live next to the matcher they drive.
+main.add_command(simulate_command, "simulate")
+main.add_command(chat_command, "chat")
+main.add_command(replay_command, "replay")

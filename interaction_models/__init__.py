@@ -1,0 +1,1 @@
+"""Alexa interaction models, one ASK CLI JSON file per locale (package data)."""
