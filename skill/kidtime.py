@@ -89,7 +89,10 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _session_day(session: Mapping[str, Any]) -> date | None:
+def _session_day(session: object) -> date | None:
+    """The day a stored session started, or ``None`` for an entry that cannot be read."""
+    if not isinstance(session, Mapping):
+        return None
     try:
         return datetime.fromisoformat(str(session["started_at"])).date()
     except (KeyError, ValueError):
@@ -107,23 +110,24 @@ def day_streak(days: Iterable[date], today: date) -> int:
     return streak
 
 
-def summarize_week(sessions: Iterable[Mapping[str, Any]], now: datetime) -> WeekSummary:
+def summarize_week(sessions: Iterable[object], now: datetime) -> WeekSummary:
     """Sessions and minutes since Monday, plus the current day streak."""
     monday = week_start(now.date())
     count = minutes = 0
     days: list[date] = []
     for session in sessions:
         day = _session_day(session)
-        if day is None:
+        if day is None or not isinstance(session, Mapping):
             continue
         days.append(day)
         if monday <= day <= now.date():
             count += 1
-            minutes += int(session.get("minutes", 0))
+            recorded = session.get("minutes")
+            minutes += recorded if isinstance(recorded, int) and recorded > 0 else 0
     return WeekSummary(count, minutes, day_streak(days, now.date()))
 
 
-def prune(sessions: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
-    """Drop sessions older than :data:`KEEP_DAYS`."""
+def prune(sessions: Iterable[object], now: datetime) -> list[dict[str, Any]]:
+    """Drop sessions older than :data:`KEEP_DAYS`, and entries that cannot be read."""
     cutoff = (now - timedelta(days=KEEP_DAYS)).date()
-    return [s for s in sessions if (_session_day(s) or cutoff) > cutoff]
+    return [s for s in sessions if isinstance(s, dict) and (_session_day(s) or cutoff) > cutoff]

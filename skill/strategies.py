@@ -27,7 +27,7 @@ def next_strategy(
     """
     if not all_ids:
         raise ValueError("there are no strategies to choose from")
-    known = [h for h in dict.fromkeys(heard) if isinstance(h, str) and h in all_ids]
+    known = list(dict.fromkeys(h for h in heard if isinstance(h, str) and h in all_ids))
     if requested is not None and requested in all_ids:
         return Pick(requested, (*(h for h in known if h != requested), requested))
     unheard = [i for i in all_ids if i not in known]

@@ -235,8 +235,8 @@ def _check_consistent(reference: Catalog, other: Catalog) -> None:
         got = _message_shape(other.messages[key], key)
         if ref != got:
             raise ContentError(f"{where}: message '{key}' differs in form or placeholders")
-    if reference.strategy_ids != other.strategy_ids:
-        raise ContentError(f"{where}: strategy ids differ")
+    if [(s.id, s.kind) for s in reference.strategies] != [(s.id, s.kind) for s in other.strategies]:
+        raise ContentError(f"{where}: strategy ids or kinds differ")
 
 
 class Catalogs:

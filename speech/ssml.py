@@ -19,9 +19,20 @@ MAX_SPEECH_CHARS = 8_000
 _QUOTES = {'"': "&quot;", "'": "&apos;"}
 
 
+# Control characters are not allowed in XML 1.0; Alexa rejects SSML that holds them. The ones
+# that separate words (vertical tab, form feed, file/group/record/unit separators) become spaces.
+_XML_INVALID = re.compile("[\x00-\x08\x0e-\x1b\ufffe\uffff]")
+_XML_INVALID_SPACE = re.compile("[\x0b\x0c\x1c-\x1f]")
+
+
+def _xml_safe(text: str) -> str:
+    return _XML_INVALID.sub("", _XML_INVALID_SPACE.sub(" ", text))
+
+
 def escape(text: str) -> str:
-    """Plain text → SSML-safe text (``&``, ``<``, ``>`` and quotes escaped)."""
-    return _xml_escape(text, _QUOTES)
+    """Plain text → SSML-safe text (``&``, ``<``, ``>`` and quotes escaped, control characters
+    dropped)."""
+    return _xml_escape(_xml_safe(text), _QUOTES)
 
 
 def pause(milliseconds: int) -> str:
@@ -64,8 +75,10 @@ def speak(fragment: str) -> str:
 _BREAK = re.compile(r"<break\b[^>]*/>")
 _PARAGRAPH = re.compile(r"</?p\b[^>]*>")
 _TAG = re.compile(r"<[^>]+>")
-_PARAGRAPH_GAP = re.compile(r"\n\s*\n")
+# Markers for pauses and paragraph edges while tags are stripped; control characters can never
+# come from escaped text, so they cannot collide with content.
 _PAUSE_MARK = "\x00"
+_PARAGRAPH_MARK = "\x01"
 _PAUSE_RUN = re.compile(r"\s*(?:\x00\s*)+")
 
 
@@ -74,11 +87,12 @@ def to_plain_text(ssml_text: str) -> str:
 
     Used for cards, the simulator and logs, so a reader still sees where the voice pauses.
     """
-    text = _BREAK.sub(_PAUSE_MARK, ssml_text)
-    text = _PARAGRAPH.sub("\n\n", text)
-    text = html.unescape(_TAG.sub("", text.replace(_PAUSE_MARK, f" {_PAUSE_MARK} ")))
+    text = _xml_safe(ssml_text)
+    text = _BREAK.sub(f" {_PAUSE_MARK} ", text)
+    text = _PARAGRAPH.sub(_PARAGRAPH_MARK, text)
+    text = html.unescape(_TAG.sub("", text))
     paragraphs_out = []
-    for block in _PARAGRAPH_GAP.split(text):
+    for block in text.split(_PARAGRAPH_MARK):
         # A pause at a paragraph's edge is already said by the blank line.
         block = " ".join(block.split()).strip(_PAUSE_MARK + " ")
         if block:
