@@ -7,7 +7,7 @@ PORT ?= 5000
 WORKERS ?= 4
 export MAMA_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install run dev serve-prod test lint typecheck pytest bench bench-store bench-speech clean
+.PHONY: install run dev serve-prod test lint typecheck pytest bench bench-store bench-speech clean e2e-deps
 
 install: $(VENV)/.installed
 
@@ -51,6 +51,10 @@ bench-store: install
 
 bench-speech: install
 	$(BIN)/python bench/bench_speech.py
+
+## Node packages for the end-to-end tests (playwright-core, virtual-alexa) from the lock file.
+e2e-deps:
+	npm ci --prefix tests/e2e --no-audit --no-fund
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
