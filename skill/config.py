@@ -12,6 +12,8 @@ logger = logging.getLogger(__name__)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+#: Persistence back ends ``MAMA_STORE`` may name (built by ``skill.persistence``).
+STORES = ("tinydb", "dynamodb")
 
 
 class ConfigError(ValueError):
@@ -43,6 +45,16 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _store(environ: Mapping[str, str]) -> str:
+    raw = environ.get("MAMA_STORE")
+    if raw is None or raw.strip() == "":
+        return "tinydb"
+    value = raw.strip().lower()
+    if value not in STORES:
+        raise ConfigError(f"MAMA_STORE must be one of {', '.join(STORES)}; got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything the service can be told; defaults run a safe local service."""
@@ -60,6 +72,13 @@ class Config:
     #: The local web console (development only).
     dev_console: bool = False
     speech_cache_dir: Path | None = field(default=None)
+    #: Where user attributes live: "tinydb" (files under data_dir) or "dynamodb".
+    store: str = "tinydb"
+    #: DynamoDB table (created on first start if missing) when ``store == "dynamodb"``.
+    dynamodb_table: str = "mama-moments"
+    #: Another DynamoDB-compatible server (local tests, DynamoDB Local); ``None`` means AWS.
+    dynamodb_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
 
     @property
     def audio_cache_dir(self) -> Path:
@@ -80,6 +99,10 @@ class Config:
             default_locale=env.get("MAMA_DEFAULT_LOCALE") or "en-US",
             dev_console=_flag(env, "MAMA_DEV_CONSOLE", False),
             speech_cache_dir=Path(cache) if cache else None,
+            store=_store(env),
+            dynamodb_table=(env.get("MAMA_DYNAMODB_TABLE") or "").strip() or cls.dynamodb_table,
+            dynamodb_endpoint_url=env.get("MAMA_DYNAMODB_ENDPOINT_URL") or None,
+            aws_region=(env.get("AWS_REGION") or "").strip() or cls.aws_region,
         )
 
     def with_changes(self, **changes: object) -> Config:
