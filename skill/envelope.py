@@ -37,6 +37,11 @@ _OPTIONAL: Sequence[tuple[tuple[str, ...], type | tuple[type, ...]]] = (
     (("context", "System", "apiAccessToken"), str),
     (("request", "intent", "slots"), dict),
     (("request", "body"), dict),
+    # Connections.Response (the answer to a voice permission request).
+    (("request", "name"), str),
+    (("request", "payload"), dict),
+    (("request", "status"), dict),
+    (("request", "token"), str),
 )
 _MISSING = object()
 
@@ -73,7 +78,7 @@ def envelope_problem(payload: object, request_types: frozenset[str]) -> str | No
     request_type = payload["request"]["type"]
     if request_type not in request_types:
         return f"unsupported request type {request_type[:60]!r}"
-    if request_type == "IntentRequest":
+    if request_type in ("IntentRequest", "CanFulfillIntentRequest"):
         return _intent_problem(payload["request"].get("intent"))
     return None
 

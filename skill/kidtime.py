@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 DEFAULT_MINUTES = 15
@@ -89,14 +89,21 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _session_day(session: object) -> date | None:
-    """The day a stored session started, or ``None`` for an entry that cannot be read."""
+def _session_day(session: object, zone: tzinfo | None = None) -> date | None:
+    """The day a stored session started, or ``None`` for an entry that cannot be read.
+
+    With a ``zone``, an aware start is read as a date on the wall clock there, so a stretch at
+    23:30 UTC lands on the next day in Tokyo. Naive starts are taken as they are.
+    """
     if not isinstance(session, Mapping):
         return None
     try:
-        return datetime.fromisoformat(str(session["started_at"])).date()
+        started = datetime.fromisoformat(str(session["started_at"]))
     except (KeyError, ValueError):
         return None
+    if zone is not None and started.tzinfo is not None:
+        started = started.astimezone(zone)
+    return started.date()
 
 
 def day_streak(days: Iterable[date], today: date) -> int:
@@ -111,12 +118,15 @@ def day_streak(days: Iterable[date], today: date) -> int:
 
 
 def summarize_week(sessions: Iterable[object], now: datetime) -> WeekSummary:
-    """Sessions and minutes since Monday, plus the current day streak."""
+    """Sessions and minutes since Monday, plus the current day streak.
+
+    Days and weeks follow ``now``'s time zone (pass the device's local time).
+    """
     monday = week_start(now.date())
     count = minutes = 0
     days: list[date] = []
     for session in sessions:
-        day = _session_day(session)
+        day = _session_day(session, now.tzinfo)
         if day is None or not isinstance(session, Mapping):
             continue
         days.append(day)

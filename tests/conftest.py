@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from skill import alexa_api
 from skill.app import create_app
 from skill.config import Config
 from skill.handlers.base import Deps
@@ -96,6 +97,12 @@ class Skill:
     def post_raw(self, body: bytes, headers: dict[str, str] | None = None, **kw: Any) -> Reply:
         result = self.client.post("/alexa", data=body, headers=headers or {}, **kw)
         return Reply(result.status_code, result.get_json(silent=True) or {})
+
+
+@pytest.fixture(autouse=True)
+def no_real_alexa_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may reach Amazon: the Alexa API client only calls loopback stand-ins."""
+    monkeypatch.setattr(alexa_api, "ALEXA_API_HOSTS", alexa_api.LOOPBACK_HOSTS)
 
 
 @pytest.fixture

@@ -113,3 +113,57 @@ def skill_disabled(persistence: str | None, **kwargs: Any) -> dict[str, Any]:
     if persistence is not None:
         request["body"] = {"userInformationPersistenceStatus": persistence}
     return envelope(request, with_session=False, **kwargs)
+
+
+# --- Alexa services: API endpoint, permissions, screens, and the requests that come with them ---
+
+TIMERS_SCOPE = "alexa::alerts:timers:skill:readwrite"
+
+
+def with_system(
+    body: dict[str, Any],
+    *,
+    api_endpoint: str | None = None,
+    api_access_token: str | None = None,
+    device_id: str | None = None,
+    timers: str | None = None,
+    apl: bool = False,
+) -> dict[str, Any]:
+    """The envelope with ``context.System`` changed: where the Alexa API is, the timers
+    permission status (``"GRANTED"`` / ``"DENIED"``), and whether the device has a screen."""
+    system = body["context"]["System"]
+    if api_endpoint is not None:
+        system["apiEndpoint"] = api_endpoint
+    if api_access_token is not None:
+        system["apiAccessToken"] = api_access_token
+    if device_id is not None:
+        system["device"]["deviceId"] = device_id
+    if timers is not None:
+        system["user"]["permissions"] = {"scopes": {TIMERS_SCOPE: {"status": timers}}}
+    if apl:
+        system["device"]["supportedInterfaces"]["Alexa.Presentation.APL"] = {
+            "runtime": {"maxVersion": "2023.3"}
+        }
+    return body
+
+
+def connections_response(
+    status: str, *, token: str = "", name: str = "AskFor", **kwargs: Any
+) -> dict[str, Any]:
+    """Alexa's answer to the skill's voice permission request (``Connections.SendRequest``)."""
+    request = {
+        "type": "Connections.Response",
+        "name": name,
+        "status": {"code": "200", "message": "OK"},
+        "token": token,
+        "payload": {"permissionScope": TIMERS_SCOPE, "status": status},
+    }
+    return envelope(request, new=False, **kwargs)
+
+
+def can_fulfill(name: str, slots: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+    """A CanFulfillIntentRequest: Alexa asking whether the skill could take this intent."""
+    body = intent(name, slots, **kwargs)
+    body["request"]["type"] = "CanFulfillIntentRequest"
+    del body["request"]["dialogState"]
+    return body

@@ -1,0 +1,109 @@
+"""What handlers read from a request to use Alexa's services: API access, permissions, time zone."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model.interfaces.connections import SendRequestDirective
+from ask_sdk_model.permission_status import PermissionStatus
+from ask_sdk_model.ui import AskForPermissionsConsentCard
+
+from skill.alexa_api import AlexaApi, AlexaApiError, ApiAccess
+from skill.handlers.base import session
+
+logger = logging.getLogger(__name__)
+
+#: The permission a skill needs to create timers.
+TIMERS_SCOPE = "alexa::alerts:timers:skill:readwrite"
+#: Session attribute: the device's time zone, looked up once per session.
+TIME_ZONE = "time_zone"
+
+
+def _system(handler_input: HandlerInput) -> Any:
+    return getattr(handler_input.request_envelope.context, "system", None)
+
+
+def api_access(handler_input: HandlerInput) -> ApiAccess | None:
+    """The endpoint and token for Alexa API calls, when the request carries both."""
+    system = _system(handler_input)
+    endpoint = getattr(system, "api_endpoint", None)
+    token = getattr(system, "api_access_token", None)
+    if isinstance(endpoint, str) and endpoint and isinstance(token, str) and token:
+        return ApiAccess(endpoint, token)
+    return None
+
+
+def device_id(handler_input: HandlerInput) -> str | None:
+    """The id of the device the request came from, if any."""
+    value = getattr(getattr(_system(handler_input), "device", None), "device_id", None)
+    return value if isinstance(value, str) and value else None
+
+
+def timers_granted(handler_input: HandlerInput) -> bool:
+    """True when the user has given the skill the timers permission."""
+    permissions = getattr(getattr(_system(handler_input), "user", None), "permissions", None)
+    scopes = getattr(permissions, "scopes", None)
+    scope = scopes.get(TIMERS_SCOPE) if isinstance(scopes, dict) else None
+    return getattr(scope, "status", None) == PermissionStatus.GRANTED
+
+
+def ask_for_timers(token: str) -> SendRequestDirective:
+    """Hands the conversation to Alexa to ask, by voice, for the timers permission."""
+    return SendRequestDirective(
+        name="AskFor",
+        payload={
+            "@type": "AskForPermissionsConsentRequest",
+            "@version": "2",
+            "permissionScopes": [{"permissionScope": TIMERS_SCOPE, "consentLevel": "ACCOUNT"}],
+        },
+        token=token,
+    )
+
+
+def timers_consent_card() -> AskForPermissionsConsentCard:
+    """The Alexa app card that lets the user allow timers later."""
+    return AskForPermissionsConsentCard(permissions=[TIMERS_SCOPE])
+
+
+def _zone(name: object) -> tzinfo | None:
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def device_zone(handler_input: HandlerInput, api: AlexaApi) -> tzinfo:
+    """The device's time zone from the Settings API, cached for the session; UTC if unknown.
+
+    A failed look-up is cached as UTC too: asking again on every request of the same session
+    would only add the same delay each time.
+    """
+    device = device_id(handler_input)
+    attributes = session(handler_input)
+    cached = attributes.get(TIME_ZONE)
+    if isinstance(cached, dict) and cached.get("device") == device:
+        return _zone(cached.get("zone")) or UTC
+    name = "UTC"
+    access = api_access(handler_input)
+    if device is not None and access is not None:
+        try:
+            name = api.time_zone(access, device)
+        except AlexaApiError as exc:
+            logger.warning("time zone look-up failed: %s", exc)
+    zone = _zone(name)
+    if zone is None:
+        logger.warning("unknown time zone; using UTC")
+        name, zone = "UTC", UTC
+    attributes[TIME_ZONE] = {"device": device, "zone": name}
+    return zone
+
+
+def local_now(handler_input: HandlerInput, api: AlexaApi, now: datetime) -> datetime:
+    """``now`` on the device's wall clock, for "today" and "this week"."""
+    return now.astimezone(device_zone(handler_input, api))

@@ -1,0 +1,103 @@
+"""A real local HTTP server standing in for api.amazonalexa.com (Timers and Settings APIs).
+
+Requests are recorded so tests can check the exact calls; answers can be turned into failures.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Recorded:
+    """One request the server received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class FakeAlexaApi:
+    """What the server answers; change the fields to make it fail."""
+
+    time_zone: Any = "Europe/London"
+    timer_status: int = 200
+    #: Raw body for timer creation instead of the usual ``{"id": ...}``.
+    timer_body: bytes | None = None
+    delete_status: int = 200
+    settings_status: int = 200
+    #: Seconds to wait before answering anything (for client timeouts).
+    delay: float = 0.0
+    requests: list[Recorded] = field(default_factory=list)
+    url: str = ""
+    _timers: int = 0
+
+    def calls(self, method: str, prefix: str = "/") -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and r.path.startswith(prefix)]
+
+    def answer(self, method: str, path: str, body: Any) -> tuple[int, bytes]:
+        if method == "POST" and path == "/v1/alerts/timers":
+            if self.timer_status != 200:
+                return self.timer_status, b'{"message": "no"}'
+            if self.timer_body is not None:
+                return 200, self.timer_body
+            self._timers += 1
+            timer = {"id": f"timer-{self._timers}", "status": "ON", "duration": body["duration"]}
+            return 200, json.dumps(timer).encode()
+        if method == "DELETE" and path.startswith("/v1/alerts/timers/"):
+            return self.delete_status, b""
+        if method == "GET" and path.endswith("/settings/System.timeZone"):
+            if self.settings_status != 200:
+                return self.settings_status, b'{"message": "no"}'
+            return 200, json.dumps(self.time_zone).encode()
+        return 404, b'{"message": "not found"}'
+
+
+def _handler(api: FakeAlexaApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            body = json.loads(raw) if raw else None
+            api.requests.append(Recorded(self.command, self.path, dict(self.headers), body))
+            if api.delay:
+                time.sleep(api.delay)
+            status, payload = api.answer(self.command, self.path, body)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output quiet
+
+    return Handler
+
+
+@contextmanager
+def running(api: FakeAlexaApi | None = None) -> Iterator[FakeAlexaApi]:
+    """Serve ``api`` on 127.0.0.1 at a free port for the duration of the block."""
+    api = api or FakeAlexaApi()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
+    server.daemon_threads = True
+    api.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield api
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
