@@ -14,25 +14,22 @@ from datetime import datetime
 from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
-from ask_sdk_core.exceptions import AskSdkException
-from ask_sdk_core.serialize import DefaultSerializer
-from ask_sdk_core.skill import CustomSkill
-from ask_sdk_model import RequestEnvelope
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from skill.builder import HANDLED_REQUEST_TYPES, build_skill
+from skill.alexa_api import AlexaApi
+from skill.builder import build_skill
 from skill.config import Config
-from skill.envelope import envelope_problem
+from skill.console import console_blueprint
 from skill.handlers.base import Deps
-from skill.store import StaleWriteError, TinyDBPersistenceAdapter
+from skill.persistence import adapter_from_config
+from skill.runner import RequestRefused, SkillBusy, SkillRunner
+from skill.speech_routes import speech_blueprint
 from skill.verify import SignatureVerifier, VerificationError, tolerance_for, verify_timestamp
 from speech.catalog import Catalogs, load_catalogs
+from speech.offline import OfflineSpeaker
 
 logger = logging.getLogger(__name__)
-
-#: A stale write means another request for the same user won the race; re-run on fresh state.
-WRITE_ATTEMPTS = 3
 
 
 class RequestRejected(Exception):
@@ -55,24 +52,26 @@ class AlexaEndpoint:
 
     def __init__(
         self,
-        skill: CustomSkill,
+        runner: SkillRunner,
         config: Config,
         verifier: SignatureVerifier | None,
         clock: Callable[[], datetime],
     ) -> None:
-        self.skill = skill
+        self.runner = runner
         self.config = config
         self.verifier = verifier
         self.clock = clock
-        self.serializer = DefaultSerializer()
 
     def __call__(self) -> tuple[Response, int]:
         try:
             payload, raw = self._checked_request()
-            envelope = self._deserialize(raw)
-            result = self._invoke(envelope, payload)
+            result = self.runner.run(payload, raw)
         except RequestRejected as rejected:
             return error_response(rejected.status, rejected.code, rejected.message)
+        except RequestRefused as refused:
+            return error_response(400, refused.code, str(refused))
+        except SkillBusy as busy:
+            return error_response(503, "busy", str(busy))
         return jsonify(result), 200
 
     def _checked_request(self) -> tuple[dict[str, Any], str]:
@@ -88,47 +87,20 @@ class AlexaEndpoint:
                 raise RequestRejected(400, "invalid_signature", str(exc)) from None
         try:
             raw = body.decode("utf-8")
-            payload = json.loads(raw)
+            data = json.loads(raw)
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise RequestRejected(400, "malformed_json", "the body is not valid JSON") from None
-        problem = envelope_problem(payload, HANDLED_REQUEST_TYPES)
-        if problem is not None:
-            raise RequestRejected(400, "invalid_request", problem)
+        payload = self.runner.check(data)
         if self.config.verify_timestamps:
-            request_type = payload["request"]["type"]
             try:
                 verify_timestamp(
                     payload["request"]["timestamp"],
                     self.clock(),
-                    tolerance_seconds=tolerance_for(request_type),
+                    tolerance_seconds=tolerance_for(payload["request"]["type"]),
                 )
             except VerificationError as exc:
                 raise RequestRejected(400, "stale_request", str(exc)) from None
-        app_id = payload["context"]["System"]["application"]["applicationId"]
-        if self.config.skill_id is not None and app_id != self.config.skill_id:
-            raise RequestRejected(400, "unknown_skill", "this request is for another skill")
         return payload, raw
-
-    def _deserialize(self, raw: str) -> RequestEnvelope:
-        try:
-            envelope: RequestEnvelope = self.serializer.deserialize(raw, RequestEnvelope)
-        except (AskSdkException, ValueError, TypeError, AttributeError, RecursionError):
-            raise RequestRejected(400, "invalid_request", "the request could not be read") from None
-        if envelope is None or envelope.request is None or envelope.context is None:
-            raise RequestRejected(400, "invalid_request", "the request could not be read")
-        return envelope
-
-    def _invoke(self, envelope: RequestEnvelope, payload: dict[str, Any]) -> Any:
-        for _ in range(WRITE_ATTEMPTS):
-            try:
-                response = self.skill.invoke(request_envelope=envelope, context=payload)
-            except StaleWriteError:
-                continue
-            except AskSdkException:
-                # The SDK's own checks (for example the skill id) fail before any handler runs.
-                raise RequestRejected(400, "invalid_request", "the request was refused") from None
-            return self.serializer.serialize(response)
-        raise RequestRejected(503, "busy", "too many simultaneous changes; try again")
 
 
 def _json_errors(app: Flask) -> None:
@@ -155,12 +127,13 @@ def create_app(
 ) -> Flask:
     """Build the service. Collaborators can be injected; by default they come from ``config``."""
     config = config or Config.from_env()
-    deps = deps or Deps()
+    if deps is None:
+        # Unsigned requests (local tools) name their own apiEndpoint: never call it.
+        api = AlexaApi() if config.verify_signatures else AlexaApi(allowed_hosts=frozenset())
+        deps = Deps(alexa_api=api)
     catalogs = catalogs or load_catalogs(default_locale=config.default_locale)
     if adapter is None:
-        store = TinyDBPersistenceAdapter(config.data_dir)
-        store.ensure_ready()
-        adapter = store
+        adapter = adapter_from_config(config)
     if config.verify_signatures:
         verifier = verifier or SignatureVerifier()
     else:
@@ -170,13 +143,23 @@ def create_app(
     skill = build_skill(catalogs, adapter, skill_id=config.skill_id, deps=deps)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
-    app.extensions["mama_moments"] = {"config": config, "catalogs": catalogs, "adapter": adapter}
+    # Nothing is rendered here: audio is made on first request, so start-up stays fast.
+    speaker = OfflineSpeaker(config.audio_cache_dir)
+    app.extensions["mama_moments"] = {
+        "config": config,
+        "catalogs": catalogs,
+        "adapter": adapter,
+        "speaker": speaker,
+    }
     app.add_url_rule(
         "/alexa",
         "alexa",
-        AlexaEndpoint(skill, config, verifier, deps.clock),
+        AlexaEndpoint(SkillRunner(skill, config.skill_id), config, verifier, deps.clock),
         methods=["POST"],
     )
     app.add_url_rule("/healthz", "healthz", lambda: jsonify({"status": "ok"}))
+    if config.dev_console:
+        app.register_blueprint(console_blueprint(config, catalogs, clock=deps.clock))
+    app.register_blueprint(speech_blueprint(catalogs, speaker))
     _json_errors(app)
     return app

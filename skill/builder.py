@@ -8,11 +8,16 @@ from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from skill.handlers.base import Deps
+from skill.handlers.can_fulfill import CanFulfillHandler
 from skill.handlers.content import (
     OFFER_STRATEGY,
     LetterHandler,
     MantraHandler,
+    NextHandler,
+    ReadAlongHandler,
     RepeatHandler,
+    SetNameHandler,
+    ShortLetterHandler,
     StrategyHandler,
 )
 from skill.handlers.conversation import (
@@ -30,13 +35,26 @@ from skill.handlers.conversation import (
     YesHandler,
 )
 from skill.handlers.errors import ApologyExceptionHandler
+from skill.handlers.first_steps import (
+    OFFER_FOCUS_CHECK,
+    OFFER_SET_TRIGGER,
+    ChooseFocusHandler,
+    FeelingGuiltyHandler,
+    FirstStepsHandler,
+    SetGuiltTriggerHandler,
+    elicit_trigger,
+    focus_not_tried,
+    focus_tried,
+)
 from skill.handlers.kid_time import (
     OFFER_KID_TIME,
     EndKidTimeHandler,
     KidTimeSummaryHandler,
     StartKidTimeHandler,
+    TimerPermissionHandler,
 )
 from skill.interceptors import LocalizationInterceptor
+from skill.visuals import LetterScreenInterceptor
 from speech.catalog import Catalogs
 
 #: Intents the handlers answer, checked against interaction_models/ by the tests.
@@ -49,6 +67,13 @@ HANDLED_INTENTS = frozenset(
         "ReadLetterIntent",
         "HearMantraIntent",
         "ForgetMeIntent",
+        "SetGuiltTriggerIntent",
+        "ChooseFocusIntent",
+        "FirstStepsIntent",
+        "FeelingGuiltyIntent",
+        "SetNameIntent",
+        "ReadAlongIntent",
+        "ShortLetterIntent",
         "AMAZON.HelpIntent",
         "AMAZON.StopIntent",
         "AMAZON.CancelIntent",
@@ -67,6 +92,8 @@ HANDLED_REQUEST_TYPES = frozenset(
         "LaunchRequest",
         "IntentRequest",
         "SessionEndedRequest",
+        "CanFulfillIntentRequest",
+        "Connections.Response",
         "AlexaSkillEvent.SkillDisabled",
         "AlexaSkillEvent.SkillEnabled",
         "AlexaSkillEvent.SkillPermissionAccepted",
@@ -85,22 +112,35 @@ def request_handlers(deps: Deps) -> list[AbstractRequestHandler]:
             OFFER_KID_TIME: start.start,
             OFFER_STRATEGY: strategy.tell,
             OFFER_FORGET: ForgetMeHandler.forget,
+            OFFER_SET_TRIGGER: elicit_trigger,
+            OFFER_FOCUS_CHECK: focus_tried,
         }
     )
+    no = NoHandler({OFFER_FORGET: ForgetMeHandler.keep, OFFER_FOCUS_CHECK: focus_not_tried})
     return [
         LaunchHandler(deps),
         start,
         EndKidTimeHandler(deps),
         KidTimeSummaryHandler(deps),
+        TimerPermissionHandler(deps),
+        CanFulfillHandler(),
         strategy,
+        NextHandler(strategy.tell),
         LetterHandler(),
+        ShortLetterHandler(),
+        ReadAlongHandler(),
+        SetNameHandler(),
         MantraHandler(),
+        SetGuiltTriggerHandler(),
+        ChooseFocusHandler(deps),
+        FirstStepsHandler(),
+        FeelingGuiltyHandler(),
         ForgetMeHandler(),
         HelpHandler(),
         MenuHandler(),
         StopHandler(),
         yes,
-        NoHandler(),
+        no,
         RepeatHandler(),
         SessionEndedHandler(),
         SkillDisabledHandler(),
@@ -122,6 +162,7 @@ def build_skill(
     for handler in request_handlers(deps or Deps()):
         builder.add_request_handler(handler)
     builder.add_global_request_interceptor(LocalizationInterceptor(catalogs))
+    builder.add_global_response_interceptor(LetterScreenInterceptor())
     builder.add_exception_handler(ApologyExceptionHandler(catalogs))
     skill: CustomSkill = builder.create()
     return skill

@@ -9,7 +9,9 @@ from pathlib import Path
 import click
 
 from skill.config import Config, ConfigError
+from skill.packaging import package_command
 from skill.simulator import chat_command, replay_command, simulate_command
+from speech.cli import render_command, say_command
 
 
 def _config(**changes: object) -> Config:
@@ -79,3 +81,6 @@ def check_store(data_dir: Path | None) -> None:
 main.add_command(simulate_command, "simulate")
 main.add_command(chat_command, "chat")
 main.add_command(replay_command, "replay")
+main.add_command(say_command, "say")
+main.add_command(render_command, "render")
+main.add_command(package_command, "package")

@@ -636,7 +636,9 @@ class UtteranceMatcher:
             return best[1]
         if key in self._phrases:
             return Match(self._phrases[key])
-        return best[1] if best is not None else None
+        # A sample that is nothing but an unresolved slot ("{trigger}") would match any words;
+        # Alexa only fills such a slot when it is being elicited, so it is no match here.
+        return best[1] if best is not None and best[0][1] > 0 else None
 
     def slot_value(self, slot_type: str, spoken: str) -> SlotValue:
         """How Alexa would fill a slot of ``slot_type`` from the words ``spoken``."""
@@ -1289,7 +1291,7 @@ def simulate_command(
 
 
 def _speaker() -> Callable[[str, str], None] | None:
-    for module_name in ("speech.offline", "speech"):
+    for module_name in ("speech.playback", "speech.offline", "speech"):
         try:
             module = importlib.import_module(module_name)
         except Exception:  # any import failure just means "no voice"

@@ -17,12 +17,16 @@ class Pick:
 
 
 def next_strategy(
-    all_ids: Sequence[str], heard: Sequence[object], requested: str | None = None
+    all_ids: Sequence[str],
+    heard: Sequence[object],
+    requested: str | None = None,
+    prefer: Sequence[str] = (),
 ) -> Pick:
     """Pick the next strategy.
 
     An asked-for topic is honoured even if heard before (the parent chose it); otherwise the
-    first unheard one in content order. Ids no longer in the content are forgotten, so an edited
+    first unheard one, looking first at ``prefer`` (the ones that help with the parent's guilt
+    trigger) and then in content order. Ids no longer in the content are forgotten, so an edited
     content file never blocks the rotation.
     """
     if not all_ids:
@@ -30,9 +34,11 @@ def next_strategy(
     known = list(dict.fromkeys(h for h in heard if isinstance(h, str) and h in all_ids))
     if requested is not None and requested in all_ids:
         return Pick(requested, (*(h for h in known if h != requested), requested))
-    unheard = [i for i in all_ids if i not in known]
+    order = [*(p for p in prefer if p in all_ids), *all_ids]
+    unheard = [i for i in dict.fromkeys(order) if i not in known]
     if not unheard:
-        return Pick(all_ids[0], (all_ids[0],), restarted=True)
+        first = order[0]
+        return Pick(first, (first,), restarted=True)
     return Pick(unheard[0], (*known, unheard[0]))
 
 

@@ -30,6 +30,7 @@ REQUIRED_KEYS = (
     "letter",
     "mantra",
     "activities",
+    "triggers",
     "messages",
 )
 STRATEGY_KINDS = ("strategy", "shift")
@@ -52,13 +53,23 @@ class Strategy:
 
 @dataclass(frozen=True)
 class Letter:
-    """The self-forgiveness letter."""
+    """The self-forgiveness letter, and its short version."""
 
     title: str
     greeting: str
     paragraphs: tuple[str, ...]
     closing: str
     signature: str
+    short: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A common source of guilt, and the strategies that help with it most."""
+
+    id: str
+    title: str
+    leans_to: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,7 @@ class Catalog:
     letter: Letter
     mantra: str
     activities: tuple[str, ...]
+    triggers: tuple[Trigger, ...]
     messages: Mapping[str, str | Mapping[str, str]]
 
     def text(self, key: str, **params: object) -> str:
@@ -102,6 +114,10 @@ class Catalog:
             if item.id == strategy_id:
                 return item
         raise KeyError(strategy_id)
+
+    def trigger(self, trigger_id: object) -> Trigger | None:
+        """The guilt trigger with this id, or ``None``."""
+        return next((t for t in self.triggers if t.id == trigger_id), None)
 
     @property
     def strategy_ids(self) -> tuple[str, ...]:
@@ -187,6 +203,18 @@ def _strategies(data: Mapping[str, Any], where: str) -> tuple[Strategy, ...]:
     return tuple(result)
 
 
+def _triggers(data: Mapping[str, Any], strategy_ids: set[str], where: str) -> tuple[Trigger, ...]:
+    result = []
+    for i, item in enumerate(_objects(data, "triggers", where)):
+        at = f"{where} triggers[{i}]"
+        leans_to = _texts(item.get("leans_to"), f"{at} leans_to")
+        unknown = set(leans_to) - strategy_ids
+        if unknown:
+            raise ContentError(f"{at}: leans_to names unknown strategies: {', '.join(unknown)}")
+        result.append(Trigger(_text(item, "id", at), _text(item, "title", at), leans_to))
+    return tuple(result)
+
+
 def parse_catalog(data: object, where: str) -> Catalog:
     """Validate one content document and build its catalog."""
     if not isinstance(data, dict):
@@ -203,13 +231,14 @@ def parse_catalog(data: object, where: str) -> Catalog:
     for key, value in messages.items():
         _message_shape(value, f"{where} messages.{key}")
     also_for = data.get("also_for", [])
+    strategies = _strategies(data, where)
     return Catalog(
         locale=_text(data, "locale", where),
         parent_word=_text(data, "parent_word", where),
         offline_voice=_text(data, "offline_voice", where),
         also_for=_texts(also_for, f"{where} also_for") if also_for else (),
         causes=_topics(data, "causes", where),
-        strategies=_strategies(data, where),
+        strategies=strategies,
         first_steps=_topics(data, "first_steps", where),
         letter=Letter(
             title=_text(letter, "title", f"{where} letter"),
@@ -217,9 +246,11 @@ def parse_catalog(data: object, where: str) -> Catalog:
             paragraphs=_texts(letter.get("paragraphs"), f"{where} letter paragraphs"),
             closing=_text(letter, "closing", f"{where} letter"),
             signature=_text(letter, "signature", f"{where} letter"),
+            short=_texts(letter.get("short"), f"{where} letter short"),
         ),
         mantra=_text(data, "mantra", where),
         activities=_texts(data["activities"], f"{where} activities"),
+        triggers=_triggers(data, {s.id for s in strategies}, where),
         messages=messages,
     )
 
@@ -237,6 +268,10 @@ def _check_consistent(reference: Catalog, other: Catalog) -> None:
             raise ContentError(f"{where}: message '{key}' differs in form or placeholders")
     if [(s.id, s.kind) for s in reference.strategies] != [(s.id, s.kind) for s in other.strategies]:
         raise ContentError(f"{where}: strategy ids or kinds differ")
+    if [(t.id, t.leans_to) for t in reference.triggers] != [
+        (t.id, t.leans_to) for t in other.triggers
+    ]:
+        raise ContentError(f"{where}: guilt trigger ids or their strategies differ")
 
 
 class Catalogs:

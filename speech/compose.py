@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from speech import ssml
 from speech.catalog import Catalog, Strategy
 
@@ -10,28 +12,82 @@ LETTER_RATE = "90%"
 LETTER_PARAGRAPH_PAUSE_MS = 800
 #: A mantra lands better with a long silence before it is said again.
 MANTRA_PAUSE_MS = 1500
+#: Read-along: time to repeat a line is about the time to say it (~13 characters a second).
+READ_ALONG_CHARS_PER_SECOND = 13
+READ_ALONG_EXTRA_MS = 1000
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
-def letter_ssml(catalog: Catalog) -> str:
-    """The whole letter, paced: greeting, paragraphs, closing and signature."""
+def letter_parts(catalog: Catalog, name: str | None = None, signature_sep: str = " ") -> list[str]:
+    """The letter as plain-text paragraphs: the greeting (with the parent's name when known),
+    the body, and the closing with its signature."""
     letter = catalog.letter
-    body = [letter.greeting, *letter.paragraphs, f"{letter.closing} {letter.signature}"]
+    greeting = catalog.text("letter.greeting_named", name=name) if name else letter.greeting
+    return [greeting, *letter.paragraphs, f"{letter.closing}{signature_sep}{letter.signature}"]
+
+
+def letter_ssml(catalog: Catalog, name: str | None = None) -> str:
+    """The whole letter, paced: greeting, paragraphs, closing and signature."""
+    body = (ssml.escape(p) for p in letter_parts(catalog, name))
     return ssml.join(
         catalog.say("letter.intro"),
         ssml.pause(LETTER_PARAGRAPH_PAUSE_MS),
-        ssml.prosody(
-            ssml.paragraphs((ssml.escape(p) for p in body), LETTER_PARAGRAPH_PAUSE_MS),
-            LETTER_RATE,
-        ),
+        ssml.prosody(ssml.paragraphs(body, LETTER_PARAGRAPH_PAUSE_MS), LETTER_RATE),
     )
 
 
-def letter_text(catalog: Catalog) -> str:
+def letter_text(catalog: Catalog, name: str | None = None) -> str:
     """The letter as card text."""
-    letter = catalog.letter
-    return "\n\n".join(
-        [letter.greeting, *letter.paragraphs, f"{letter.closing}\n{letter.signature}"]
+    return "\n\n".join(letter_parts(catalog, name, signature_sep="\n"))
+
+
+def sentences(paragraph: str) -> list[str]:
+    """A paragraph split after each full stop, question mark or exclamation mark."""
+    return [s for s in _SENTENCE_END.split(paragraph.strip()) if s]
+
+
+def repeat_pause_ms(line: str) -> int:
+    """Silence long enough to say ``line`` back (within Alexa's 10 s break limit)."""
+    spoken_ms = 1000 * len(line) // READ_ALONG_CHARS_PER_SECOND
+    return min(ssml.MAX_BREAK_MS, READ_ALONG_EXTRA_MS + spoken_ms)
+
+
+def read_along_steps(catalog: Catalog, name: str | None = None) -> list[str]:
+    """The letter in read-along steps: a paragraph each, with the greeting joined to the first
+    paragraph and the closing to the last, so no step is a lone line."""
+    greeting, *body, closing = letter_parts(catalog, name)
+    if len(body) < 2:
+        return [" ".join([greeting, *body, closing])]
+    return [f"{greeting} {body[0]}", *body[1:-1], f"{body[-1]} {closing}"]
+
+
+def read_along_ssml(catalog: Catalog, step: int, name: str | None = None) -> str:
+    """One step of the letter, a line at a time, with a pause to repeat each line."""
+    paragraph = read_along_steps(catalog, name)[step]
+    lines = (
+        ssml.join(ssml.sentence(ssml.escape(line)), ssml.pause(repeat_pause_ms(line)))
+        for line in sentences(paragraph)
     )
+    return ssml.prosody(ssml.join(*lines), LETTER_RATE)
+
+
+def short_letter_ssml(catalog: Catalog) -> str:
+    """The short version of the letter, ending on the mantra."""
+    body = (ssml.escape(p) for p in (*catalog.letter.short, catalog.mantra))
+    return ssml.join(
+        catalog.say("letter_short.intro"),
+        ssml.prosody(ssml.paragraphs(body, LETTER_PARAGRAPH_PAUSE_MS), LETTER_RATE),
+    )
+
+
+def first_steps_ssml(catalog: Catalog) -> str:
+    """The three first steps, one paragraph each."""
+    steps = (
+        catalog.say("first_steps.step", title=step.title, text=step.text)
+        for step in catalog.first_steps
+    )
+    return ssml.join(catalog.say("first_steps.intro"), ssml.paragraphs(steps))
 
 
 def strategy_ssml(catalog: Catalog, strategy: Strategy) -> str:
@@ -78,6 +134,8 @@ def speakable(catalog: Catalog) -> dict[str, str]:
         "letter": letter_ssml(catalog),
         "mantra": mantra_ssml(catalog),
         "kid-time": kid_time_ssml(catalog, 15, catalog.activities[0]),
+        "letter-short": short_letter_ssml(catalog),
+        "first-steps": first_steps_ssml(catalog),
     }
     for strategy in catalog.strategies:
         documents[f"strategy-{strategy.id}"] = strategy_ssml(catalog, strategy)

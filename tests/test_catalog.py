@@ -373,8 +373,26 @@ def test_duplicate_strategy_id(tmp_path: Path) -> None:
 
 
 def test_strategy_ids_differ_between_locales(tmp_path: Path) -> None:
-    folder = changed(tmp_path, lambda c: c["en-GB"]["strategies"][0].update(id="renamed"))
+    def rename(content: Content) -> None:
+        gb = content["en-GB"]
+        old = gb["strategies"][0]["id"]
+        gb["strategies"][0]["id"] = "renamed"
+        for trigger in gb["triggers"]:  # keep en-GB consistent in itself
+            trigger["leans_to"] = ["renamed" if s == old else s for s in trigger["leans_to"]]
+
     with pytest.raises(ContentError, match="strategy ids or kinds differ"):
+        load_catalogs(changed(tmp_path, rename))
+
+
+def test_trigger_naming_an_unknown_strategy(tmp_path: Path) -> None:
+    folder = changed(tmp_path, lambda c: c["en-GB"]["triggers"][0].update(leans_to=["nope"]))
+    with pytest.raises(ContentError, match="unknown strategies: nope"):
+        load_catalogs(folder)
+
+
+def test_triggers_differ_between_locales(tmp_path: Path) -> None:
+    folder = changed(tmp_path, lambda c: c["en-GB"]["triggers"].reverse())
+    with pytest.raises(ContentError, match="guilt trigger ids or their strategies differ"):
         load_catalogs(folder)
 
 
@@ -494,7 +512,7 @@ def all_ssml(catalog: Catalog) -> dict[str, str]:
 @pytest.mark.parametrize("catalog", ALL, ids=lambda c: c.locale)
 def test_speakable_names_every_long_piece(catalog: Catalog) -> None:
     names = set(compose.speakable(catalog))
-    assert names == {"letter", "mantra", "kid-time"} | {
+    assert names == {"letter", "letter-short", "mantra", "kid-time", "first-steps"} | {
         f"strategy-{i}" for i in catalog.strategy_ids
     }
 

@@ -29,6 +29,13 @@ CUSTOM_INTENTS = {
     "ReadLetterIntent": {},
     "HearMantraIntent": {},
     "ForgetMeIntent": {},
+    "SetGuiltTriggerIntent": {"trigger": "GuiltTrigger"},
+    "ChooseFocusIntent": {},
+    "FirstStepsIntent": {},
+    "FeelingGuiltyIntent": {},
+    "SetNameIntent": {"name": "AMAZON.FirstName"},
+    "ReadAlongIntent": {},
+    "ShortLetterIntent": {},
 }
 BUILT_IN_INTENTS = {
     "AMAZON.HelpIntent",

@@ -10,8 +10,10 @@ from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
+from ask_sdk_model.slu.entityresolution import StatusCode
 from ask_sdk_model.ui import SimpleCard
 
+from skill.alexa_api import AlexaApi
 from speech import ssml
 from speech.catalog import Catalog
 
@@ -21,6 +23,8 @@ CATALOG = "catalog"
 OFFER = "offer"
 #: Session attribute: the last speech and reprompt, for AMAZON.RepeatIntent.
 LAST = "last"
+#: Session attribute: the next read-along step of the letter (only valid for the next turn).
+READ_ALONG = "read_along_step"
 
 
 def utc_now() -> datetime:
@@ -34,6 +38,8 @@ class Deps:
 
     clock: Callable[[], datetime] = utc_now
     rng: random.Random = field(default_factory=random.Random)
+    #: Timers and Settings calls; tests point it at a local server through the envelope.
+    alexa_api: AlexaApi = field(default_factory=AlexaApi)
 
 
 def catalog_of(handler_input: HandlerInput) -> Catalog:
@@ -75,7 +81,9 @@ def answer(
     """
     builder = handler_input.response_builder.speak(ssml.speak(speech))
     attributes = session(handler_input)
+    # What "yes" or "next" would continue only holds for the turn right after it was offered.
     attributes.pop(OFFER, None)
+    attributes.pop(READ_ALONG, None)
     if reprompt is not None:
         builder.ask(ssml.speak(reprompt))
         attributes[LAST] = {"speech": speech, "reprompt": reprompt}
@@ -83,6 +91,7 @@ def answer(
             attributes[OFFER] = offer
     else:
         builder.set_should_end_session(True)
+        attributes.pop(LAST, None)
     if card is not None:
         builder.set_card(SimpleCard(title=card[0], content=card[1]))
     response: Response = builder.response
@@ -92,3 +101,14 @@ def answer(
 def menu_reprompt(catalog: Catalog) -> str:
     """What to say when the user says nothing: the three things the skill does."""
     return catalog.say("menu.reprompt")
+
+
+def resolved_id(slot: Any) -> str | None:
+    """The id Alexa's entity resolution matched for a custom slot, if any."""
+    authorities = getattr(getattr(slot, "resolutions", None), "resolutions_per_authority", None)
+    for authority in authorities or []:
+        status = getattr(getattr(authority, "status", None), "code", None)
+        if status == StatusCode.ER_SUCCESS_MATCH and authority.values:
+            value_id = authority.values[0].value.id
+            return value_id if isinstance(value_id, str) else None
+    return None

@@ -1,20 +1,24 @@
-"""Strategies, the letter, the mantra, and the "next" and "repeat" follow-ups."""
+"""Strategies, the letter (whole, short, read-along), the mantra, and "next" and "repeat"."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_slot, is_intent_name
 from ask_sdk_model import Response
-from ask_sdk_model.slu.entityresolution import StatusCode
 
 from skill.handlers.base import (
     LAST,
+    OFFER,
+    READ_ALONG,
     answer,
     catalog_of,
     menu_reprompt,
+    resolved_id,
     save_user_state,
     session,
     user_state,
@@ -24,47 +28,56 @@ from speech import compose, ssml
 
 #: Offer names understood by the Yes handler.
 OFFER_STRATEGY = "strategy"
+#: Session attribute: the strategy just told (for "I'll try that one").
+LAST_STRATEGY = "last_strategy"
+
+# A first name: letters (any script), spaces, hyphens and apostrophes, at most 40 characters.
+_NAME = re.compile(r"^[^\W\d_]+(?:[ '\-][^\W\d_]+)*$")
+NAME_MAX_CHARS = 40
 
 
-def _resolved_id(slot: Any) -> str | None:
-    """The id Alexa's entity resolution matched for a custom slot, if any."""
-    authorities = getattr(getattr(slot, "resolutions", None), "resolutions_per_authority", None)
-    for authority in authorities or []:
-        status = getattr(getattr(authority, "status", None), "code", None)
-        if status == StatusCode.ER_SUCCESS_MATCH and authority.values:
-            value_id = authority.values[0].value.id
-            return value_id if isinstance(value_id, str) else None
-    return None
+def clean_given_name(value: object) -> str | None:
+    """A spoken first name fit to put in the letter, or ``None``."""
+    if not isinstance(value, str):
+        return None
+    name = " ".join(value.split())
+    if not name or len(name) > NAME_MAX_CHARS or not _NAME.match(name):
+        return None
+    return name.title() if name.islower() else name
+
+
+def given_name(handler_input: HandlerInput) -> str | None:
+    """The parent's first name, if she told the skill."""
+    return clean_given_name(user_state(handler_input).get("given_name"))
 
 
 class StrategyHandler(AbstractRequestHandler):
     """One strategy or mental shift, never repeating until every one was heard."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(
-            is_intent_name("GetStrategyIntent")(handler_input)
-            or is_intent_name("AMAZON.NextIntent")(handler_input)
-        )
+        return bool(is_intent_name("GetStrategyIntent")(handler_input))
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        slot = None
-        if is_intent_name("GetStrategyIntent")(handler_input):
-            slot = get_slot(handler_input, "topic")
-        return self.tell(handler_input, slot)
+        return self.tell(handler_input, get_slot(handler_input, "topic"))
 
     def tell(self, handler_input: HandlerInput, slot: Any = None) -> Response:
         """Say the next strategy (or the asked-for one) and offer another."""
         catalog = catalog_of(handler_input)
         spoken = getattr(slot, "value", None)
         spoken = spoken if isinstance(spoken, str) and spoken.strip() else None
-        requested = match_topic(catalog.strategy_ids, _resolved_id(slot), spoken)
+        requested = match_topic(catalog.strategy_ids, resolved_id(slot), spoken)
         state = user_state(handler_input)
         heard = state.get("strategies_heard")
+        trigger = catalog.trigger(state.get("guilt_trigger"))
         pick = next_strategy(
-            catalog.strategy_ids, heard if isinstance(heard, list) else [], requested
+            catalog.strategy_ids,
+            heard if isinstance(heard, list) else [],
+            requested,
+            prefer=trigger.leans_to if trigger else (),
         )
         state["strategies_heard"] = list(pick.heard)
         save_user_state(handler_input)
+        session(handler_input)[LAST_STRATEGY] = pick.strategy_id
 
         strategy = catalog.strategy(pick.strategy_id)
         notes = []
@@ -93,12 +106,107 @@ class LetterHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         catalog = catalog_of(handler_input)
+        name = given_name(handler_input)
         return answer(
             handler_input,
-            ssml.join(compose.letter_ssml(catalog), catalog.say("offer.strategy")),
+            ssml.join(compose.letter_ssml(catalog, name), catalog.say("offer.strategy")),
             reprompt=catalog.say("offer.strategy_reprompt"),
-            card=(catalog.letter.title, compose.letter_text(catalog)),
+            card=(catalog.letter.title, compose.letter_text(catalog, name)),
             offer=OFFER_STRATEGY,
+        )
+
+
+class ShortLetterHandler(AbstractRequestHandler):
+    """The short version of the letter, ending on the mantra."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return bool(is_intent_name("ShortLetterIntent")(handler_input))
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        catalog = catalog_of(handler_input)
+        speech = compose.short_letter_ssml(catalog)
+        return answer(
+            handler_input,
+            ssml.join(speech, catalog.say("offer.strategy")),
+            reprompt=catalog.say("offer.strategy_reprompt"),
+            card=(catalog.text("letter_short.card_title"), ssml.to_plain_text(speech)),
+            offer=OFFER_STRATEGY,
+        )
+
+
+class ReadAlongHandler(AbstractRequestHandler):
+    """Read-along: the letter a paragraph per turn, each line followed by a pause to repeat it."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return bool(is_intent_name("ReadAlongIntent")(handler_input))
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return self.step(handler_input, 0)
+
+    @staticmethod
+    def step(handler_input: HandlerInput, number: int) -> Response:
+        """Read step ``number``; "next" reads the one after."""
+        catalog = catalog_of(handler_input)
+        name = given_name(handler_input)
+        steps = compose.read_along_steps(catalog, name)
+        attributes = session(handler_input)
+        intro = catalog.say("read_along.intro") if number == 0 else ""
+        lines = compose.read_along_ssml(catalog, number, name)
+        card = (catalog.text("read_along.card_title"), steps[number])
+        if number + 1 >= len(steps):
+            return answer(
+                handler_input,
+                ssml.join(lines, catalog.say("read_along.done"), catalog.say("offer.strategy")),
+                reprompt=catalog.say("offer.strategy_reprompt"),
+                card=card,
+                offer=OFFER_STRATEGY,
+            )
+        response = answer(
+            handler_input,
+            ssml.join(intro, lines, catalog.say("read_along.continue")),
+            reprompt=catalog.say("read_along.continue"),
+            card=card,
+        )
+        attributes[READ_ALONG] = number + 1
+        return response
+
+
+class NextHandler(AbstractRequestHandler):
+    """On "next": continues a read-along in progress; otherwise it gives the next strategy."""
+
+    def __init__(self, next_strategy_action: Callable[[HandlerInput], Response]) -> None:
+        self.next_strategy_action = next_strategy_action
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return bool(is_intent_name("AMAZON.NextIntent")(handler_input))
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        step = session(handler_input).get(READ_ALONG)
+        steps = len(compose.read_along_steps(catalog_of(handler_input)))
+        if isinstance(step, int) and not isinstance(step, bool) and 0 < step < steps:
+            return ReadAlongHandler.step(handler_input, step)
+        return self.next_strategy_action(handler_input)
+
+
+class SetNameHandler(AbstractRequestHandler):
+    """On "call me ...": keeps the parent's first name, used in the letter's greeting."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return bool(is_intent_name("SetNameIntent")(handler_input))
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        catalog = catalog_of(handler_input)
+        name = clean_given_name(getattr(get_slot(handler_input, "name"), "value", None))
+        if name is None:
+            return answer(
+                handler_input, catalog.say("name.invalid"), reprompt=menu_reprompt(catalog)
+            )
+        user_state(handler_input)["given_name"] = name
+        save_user_state(handler_input)
+        return answer(
+            handler_input,
+            ssml.join(catalog.say("name.saved", name=name), menu_reprompt(catalog)),
+            reprompt=menu_reprompt(catalog),
         )
 
 
@@ -129,14 +237,18 @@ class RepeatHandler(AbstractRequestHandler):
         catalog = catalog_of(handler_input)
         attributes = session(handler_input)
         last = attributes.get(LAST)
-        offer = attributes.get("offer")
+        offer = attributes.get(OFFER)
+        read_along = attributes.get(READ_ALONG)
         if isinstance(last, dict) and isinstance(last.get("speech"), str):
-            return answer(
+            response = answer(
                 handler_input,
                 last["speech"],
                 reprompt=str(last.get("reprompt") or menu_reprompt(catalog)),
                 offer=offer if isinstance(offer, str) else None,
             )
+            if read_along is not None:  # repeating a read-along step keeps the place
+                attributes[READ_ALONG] = read_along
+            return response
         return answer(
             handler_input,
             ssml.join(catalog.say("repeat.nothing"), menu_reprompt(catalog)),

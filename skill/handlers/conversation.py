@@ -20,6 +20,7 @@ from skill.handlers.base import (
     session,
     user_state,
 )
+from skill.handlers.first_steps import ask_about_focus, focus_to_check
 from skill.handlers.kid_time import running_minutes
 from speech import ssml
 
@@ -28,8 +29,8 @@ logger = logging.getLogger(__name__)
 #: Offer names understood by the Yes and No handlers.
 OFFER_FORGET = "forget_me"
 
-#: What a "yes" does for each offer; filled in by the builder with the other handlers' actions.
-YesActions = Mapping[str, Callable[[HandlerInput], Response]]
+#: What a "yes" or a "no" does for each offer; filled in by the builder from the handlers.
+OfferActions = Mapping[str, Callable[[HandlerInput], Response]]
 
 
 class LaunchHandler(AbstractRequestHandler):
@@ -48,8 +49,11 @@ class LaunchHandler(AbstractRequestHandler):
         visits = state.get("visits")
         visits = visits if isinstance(visits, int) and visits >= 0 else 0
         running = running_minutes(state, now)
+        focus = focus_to_check(handler_input) if running is None else None
         state["visits"] = visits + 1
         state["last_visit"] = now.isoformat()
+        if focus is not None:
+            return ask_about_focus(handler_input, focus, catalog.say("welcome.returning_short"))
         save_user_state(handler_input)
         if running is not None:
             speech = catalog.say("welcome.kid_time_running", count=running)
@@ -103,9 +107,9 @@ class StopHandler(AbstractRequestHandler):
 
 
 class YesHandler(AbstractRequestHandler):
-    """ "Yes" carries out whatever the last answer offered."""
+    """A "yes" carries out whatever the last answer offered."""
 
-    def __init__(self, actions: YesActions) -> None:
+    def __init__(self, actions: OfferActions) -> None:
         self.actions = actions
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
@@ -125,7 +129,10 @@ class YesHandler(AbstractRequestHandler):
 
 
 class NoHandler(AbstractRequestHandler):
-    """ "No" declines the offer: keeps data when asked to forget, otherwise says goodbye."""
+    """A "no" declines the offer: some offers have their own answer, the rest say goodbye."""
+
+    def __init__(self, actions: OfferActions) -> None:
+        self.actions = actions
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return bool(is_intent_name("AMAZON.NoIntent")(handler_input))
@@ -133,12 +140,9 @@ class NoHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         catalog = catalog_of(handler_input)
         offer = session(handler_input).get(OFFER)
-        if offer == OFFER_FORGET:
-            return answer(
-                handler_input,
-                ssml.join(catalog.say("forget.kept"), menu_reprompt(catalog)),
-                reprompt=menu_reprompt(catalog),
-            )
+        action = self.actions.get(offer) if isinstance(offer, str) else None
+        if action is not None:
+            return action(handler_input)
         if offer is None:
             return answer(
                 handler_input,
@@ -149,7 +153,7 @@ class NoHandler(AbstractRequestHandler):
 
 
 class ForgetMeHandler(AbstractRequestHandler):
-    """ "Forget me": asks for confirmation; the Yes handler then calls :meth:`forget`."""
+    """Asks to confirm "forget me"; the Yes handler then calls :meth:`forget`."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return bool(is_intent_name("ForgetMeIntent")(handler_input))
@@ -168,6 +172,16 @@ class ForgetMeHandler(AbstractRequestHandler):
         """Delete everything stored for this user."""
         handler_input.attributes_manager.delete_persistent_attributes()
         return answer(handler_input, catalog_of(handler_input).say("forget.done"))
+
+    @staticmethod
+    def keep(handler_input: HandlerInput) -> Response:
+        """The user said no: nothing is deleted."""
+        catalog = catalog_of(handler_input)
+        return answer(
+            handler_input,
+            ssml.join(catalog.say("forget.kept"), menu_reprompt(catalog)),
+            reprompt=menu_reprompt(catalog),
+        )
 
 
 class FallbackHandler(AbstractRequestHandler):
