@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from skill.handlers.services import TIMERS_SCOPE
 from skill.simulator import InteractionModel, ModelError, default_models_dir, parse_model
 
 #: Locales the skill is published in, with the country each one is distributed to.
@@ -29,9 +30,10 @@ LOCALE_COUNTRIES: Mapping[str, str] = {
     "en-CA": "CA",
     "en-IN": "IN",
 }
-#: Skill permissions the manifest asks for, e.g. ``"alexa::alerts:timers:skill:readwrite"``.
-#: Add to this tuple (or pass ``permissions=`` to :func:`build_manifest`) when a feature needs one.
-PERMISSIONS: tuple[str, ...] = ()
+#: Skill permissions the manifest asks for: kid time sets an Alexa timer when allowed.
+PERMISSIONS: tuple[str, ...] = (TIMERS_SCOPE,)
+#: Interfaces the skill uses: APL screens for the letter and the countdown, and CanFulfill.
+INTERFACES: tuple[str, ...] = ("ALEXA_PRESENTATION_APL", "CAN_FULFILL_INTENT_REQUEST")
 #: Skill events Alexa sends us; SKILL_DISABLED lets the skill delete a user's data.
 EVENT_SUBSCRIPTIONS: tuple[str, ...] = ("SKILL_DISABLED",)
 #: HTTPS certificate kinds Alexa accepts without an uploaded certificate.
@@ -139,6 +141,7 @@ def build_manifest(
     *,
     name: str | None = None,
     permissions: Sequence[str] = PERMISSIONS,
+    privacy_url: str | None = None,
 ) -> dict[str, Any]:
     """The ``skill.json`` document for these models, store texts and endpoint."""
     locales: dict[str, Any] = {}
@@ -163,15 +166,24 @@ def build_manifest(
             },
             "privacyAndCompliance": {
                 "allowsPurchases": False,
-                "usesPersonalInfo": False,
+                # The parent may tell the skill her first name ("call me ..."), for the letter.
+                "usesPersonalInfo": True,
                 # For parents, not children: it stores no child's name or identifier.
                 "isChildDirected": False,
                 "isExportCompliant": True,
                 "containsAds": False,
-                # No privacy policy URL yet; add one per locale before certification.
-                "locales": {locale: {} for locale in LOCALE_COUNTRIES},
+                # Certification needs a privacy policy URL because of usesPersonalInfo.
+                "locales": {
+                    locale: {"privacyPolicyUrl": privacy_url} if privacy_url else {}
+                    for locale in LOCALE_COUNTRIES
+                },
             },
-            "apis": {"custom": {"endpoint": dict(endpoint), "interfaces": []}},
+            "apis": {
+                "custom": {
+                    "endpoint": dict(endpoint),
+                    "interfaces": [{"type": interface} for interface in INTERFACES],
+                }
+            },
             "events": {
                 "endpoint": dict(endpoint),
                 "subscriptions": [{"eventName": event} for event in EVENT_SUBSCRIPTIONS],
@@ -187,6 +199,7 @@ def write_package(
     *,
     name: str | None = None,
     permissions: Sequence[str] = PERMISSIONS,
+    privacy_url: str | None = None,
 ) -> Path:
     """Write the skill package under ``out/skill-package`` and return that folder."""
     publishing = load_publishing()
@@ -199,7 +212,9 @@ def write_package(
         except (ValueError, ModelError) as exc:
             raise PackageError(f"interaction_models/{locale}.json: {exc}") from None
         raw_models[locale] = raw
-    manifest = build_manifest(endpoint, models, publishing, name=name, permissions=permissions)
+    manifest = build_manifest(
+        endpoint, models, publishing, name=name, permissions=permissions, privacy_url=privacy_url
+    )
 
     package = out / "skill-package"
     custom = package / "interactionModels" / "custom"
@@ -230,12 +245,14 @@ def write_package(
     help="With --endpoint: how the server's certificate matches its domain.",
 )
 @click.option("--name", help="Skill name shown in the Alexa app (default: publishing.json).")
+@click.option("--privacy-url", help="HTTPS URL of your privacy policy (needed to certify).")
 def package_command(
     out: Path,
     endpoint: str | None,
     lambda_arn: str | None,
     certificate: str,
     name: str | None,
+    privacy_url: str | None,
 ) -> None:
     """Write an ASK CLI skill package (skill.json and interaction models) to OUT."""
     if (endpoint is None) == (lambda_arn is None):
@@ -250,8 +267,14 @@ def package_command(
         )
     except PackageError as exc:
         raise click.UsageError(str(exc)) from None
+    if privacy_url is not None and not privacy_url.lower().startswith("https://"):
+        raise click.BadParameter("must be an https URL", param_hint="--privacy-url")
     try:
-        package = write_package(out, target, name=name.strip() if name else None)
+        package = write_package(
+            out, target, name=name.strip() if name else None, privacy_url=privacy_url
+        )
     except PackageError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"skill package written to {package}")
+    if privacy_url is None:
+        click.echo("note: add --privacy-url before submitting the skill for certification")

@@ -399,36 +399,38 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
                 raise StoreError(f"cannot create store folder {folder}: {exc.strerror}") from None
             if not folder.is_dir():
                 raise StoreError(f"store path {folder} exists but is not a folder")
-        try:
-            marker = _read_json_file(self.marker_path)
-        except _Unreadable as exc:
-            raise StoreError(
-                f"store marker {self.marker_path} is unreadable ({exc.args[0]}); "
-                "it was left untouched: restore it or remove it by hand"
-            ) from None
-        except OSError as exc:
-            raise StoreError(
-                f"cannot read store marker {self.marker_path}: {exc.strerror}"
-            ) from None
-        if marker is None:
-            self._probe_writable(self.data_dir)
-            atomic_write_bytes(self.marker_path, _dumps({"layout": LAYOUT}), durable=True)
-        else:
-            layout = marker.get("layout") if isinstance(marker, dict) else None
-            if not isinstance(layout, int) or isinstance(layout, bool):
+        # Several gunicorn workers start at once on a fresh folder: one writes the marker.
+        with self._locked(self.marker_path):
+            try:
+                marker = _read_json_file(self.marker_path)
+            except _Unreadable as exc:
                 raise StoreError(
-                    f"store marker {self.marker_path} has no integer 'layout'; "
+                    f"store marker {self.marker_path} is unreadable ({exc.args[0]}); "
                     "it was left untouched: restore it or remove it by hand"
-                )
-            if layout > LAYOUT:
+                ) from None
+            except OSError as exc:
                 raise StoreError(
-                    f"store at {self.data_dir} has layout {layout}, newer than this code's "
-                    f"{LAYOUT}; upgrade the service"
-                )
-            if layout != LAYOUT:
-                raise StoreError(f"store at {self.data_dir} has unknown layout {layout}")
-        for folder in (self.users_dir, self.locks_dir, self.corrupt_dir):
-            self._probe_writable(folder)
+                    f"cannot read store marker {self.marker_path}: {exc.strerror}"
+                ) from None
+            if marker is None:
+                self._probe_writable(self.data_dir)
+                atomic_write_bytes(self.marker_path, _dumps({"layout": LAYOUT}), durable=True)
+            else:
+                layout = marker.get("layout") if isinstance(marker, dict) else None
+                if not isinstance(layout, int) or isinstance(layout, bool):
+                    raise StoreError(
+                        f"store marker {self.marker_path} has no integer 'layout'; "
+                        "it was left untouched: restore it or remove it by hand"
+                    )
+                if layout > LAYOUT:
+                    raise StoreError(
+                        f"store at {self.data_dir} has layout {layout}, newer than this code's "
+                        f"{LAYOUT}; upgrade the service"
+                    )
+                if layout != LAYOUT:
+                    raise StoreError(f"store at {self.data_dir} has unknown layout {layout}")
+            for folder in (self.users_dir, self.locks_dir, self.corrupt_dir):
+                self._probe_writable(folder)
 
     def check(self) -> list[Path]:
         """Every user file that is unreadable or not a record (read-only; copies nothing)."""
@@ -525,10 +527,15 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
         """Hold the lock stripe of ``path`` (chosen by its hash prefix)."""
         stripe = f"{self._locks}/{os.path.basename(path)[:2]}.lock"
         try:
-            fd = os.open(stripe, os.O_RDWR | os.O_CREAT, 0o600)
-        except FileNotFoundError:
-            _mkdir_durable(self.locks_dir)
-            fd = os.open(stripe, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fd = os.open(stripe, os.O_RDWR | os.O_CREAT, 0o600)
+            except FileNotFoundError:
+                _mkdir_durable(self.locks_dir)
+                fd = os.open(stripe, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StoreError(
+                f"store folder {self.locks_dir} is not writable: {exc.strerror}"
+            ) from None
         try:
             # A fresh descriptor per operation: flock is per open file, so this also
             # excludes other threads of this process, and survives fork() cleanly.

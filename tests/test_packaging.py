@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from skill.cli import main
+from skill.handlers.services import TIMERS_SCOPE
 from skill.packaging import (
     LOCALE_COUNTRIES,
     PackageError,
@@ -18,6 +19,7 @@ from skill.packaging import (
     example_phrases,
     https_endpoint,
     load_publishing,
+    package_command,
 )
 from skill.simulator import load_model
 
@@ -54,14 +56,50 @@ def test_manifest_structure(https_manifest: dict[str, Any]) -> None:
     assert info["testingInstructions"].strip()
     privacy = m["privacyAndCompliance"]
     assert privacy["allowsPurchases"] is False
-    assert privacy["usesPersonalInfo"] is False
+    assert privacy["usesPersonalInfo"] is True, "the parent's first name is personal information"
     assert privacy["isChildDirected"] is False
     assert privacy["isExportCompliant"] is True
     assert privacy["containsAds"] is False
     assert sorted(privacy["locales"]) == sorted(LOCALES)
     assert all("privacyPolicyUrl" not in v for v in privacy["locales"].values())
-    assert m["apis"]["custom"]["interfaces"] == []
-    assert m["permissions"] == []
+    interfaces = {i["type"] for i in m["apis"]["custom"]["interfaces"]}
+    assert interfaces == {"ALEXA_PRESENTATION_APL", "CAN_FULFILL_INTENT_REQUEST"}
+    assert m["permissions"] == [{"name": TIMERS_SCOPE}]
+
+
+def test_privacy_url_goes_into_every_locale(tmp_path: Path) -> None:
+    url = "https://example.com/privacy"
+    result = CliRunner().invoke(
+        package_command,
+        [
+            "--out",
+            str(tmp_path),
+            "--endpoint",
+            "https://skill.example.com/alexa",
+            "--privacy-url",
+            url,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "skill-package" / "skill.json").read_text())
+    locales = manifest["manifest"]["privacyAndCompliance"]["locales"]
+    assert {v["privacyPolicyUrl"] for v in locales.values()} == {url}
+    assert "--privacy-url" not in result.output
+
+
+def test_plain_http_privacy_url_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        package_command,
+        [
+            "--out",
+            str(tmp_path),
+            "--endpoint",
+            "https://skill.example.com/alexa",
+            "--privacy-url",
+            "http://x",
+        ],
+    )
+    assert result.exit_code == 2 and "https" in result.output
 
 
 def test_every_locale_has_publishing_information(https_manifest: dict[str, Any]) -> None:

@@ -160,3 +160,31 @@ def test_crash_between_write_and_rename_keeps_old_file(tmp_path: Path, point: st
     adapter.save(user_id, {"_revision": 1, "v": "next"})
     assert adapter.load(user_id) == {"v": "next", "_revision": 2}
     assert not tmp.exists()
+
+
+def _start_up(data_dir: Path, barrier: Any, failures: Any) -> None:
+    barrier.wait()
+    try:
+        TinyDBPersistenceAdapter(data_dir).ensure_ready()
+    except Exception as exc:  # reported to the parent, which asserts there were none
+        failures.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_workers_starting_together_on_a_fresh_folder_all_boot(tmp_path: Path) -> None:
+    # gunicorn starts every worker at once; each checks (and the first writes) the marker.
+    workers = 6
+    for attempt in range(10):
+        data_dir = tmp_path / f"fresh-{attempt}"
+        barrier = CTX.Barrier(workers)
+        failures = CTX.Queue()
+        processes = [
+            CTX.Process(target=_start_up, args=(data_dir, barrier, failures))
+            for _ in range(workers)
+        ]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(timeout=30)
+        errors = [failures.get() for _ in range(failures.qsize())]
+        assert errors == [], errors
+        assert json.loads((data_dir / "STORE.json").read_text()) == {"layout": 1}

@@ -91,7 +91,8 @@ def device_zone(handler_input: HandlerInput, api: AlexaApi) -> tzinfo:
         return _zone(cached.get("zone")) or UTC
     name = "UTC"
     access = api_access(handler_input)
-    if device is not None and access is not None:
+    # A disallowed endpoint (unsigned local tools) is not a failure: there is simply no API.
+    if device is not None and access is not None and api.allows(access.endpoint):
         try:
             name = api.time_zone(access, device)
         except AlexaApiError as exc:
