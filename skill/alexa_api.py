@@ -105,6 +105,16 @@ class AlexaApi:
         """Cancel a timer; one that is already gone (404) counts as cancelled."""
         self._call("DELETE", access, f"/v1/alerts/timers/{quote(timer_id, safe='')}", ok={404})
 
+    def given_name(self, access: ApiAccess) -> str | None:
+        """The account holder's first name from the Customer Profile API, or ``None`` when the
+        skill has no permission for it (403) or the account has none (204/404)."""
+        name = self._call(
+            "GET", access, "/v2/accounts/~current/settings/Profile.givenName", ok={403, 404}
+        )
+        if name is not None and not isinstance(name, str):
+            raise AlexaApiError("the Customer Profile API answered without a name")
+        return name or None
+
     def time_zone(self, access: ApiAccess, device_id: str) -> str:
         """The device's time zone name, such as ``Europe/London``."""
         path = f"/v2/devices/{quote(device_id, safe='')}/settings/System.timeZone"

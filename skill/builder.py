@@ -107,6 +107,7 @@ def request_handlers(deps: Deps) -> list[AbstractRequestHandler]:
     """Every request handler, most specific first (the fallback catches any other intent)."""
     start = StartKidTimeHandler(deps)
     strategy = StrategyHandler()
+    read_along = ReadAlongHandler(deps)
     yes = YesHandler(
         {
             OFFER_KID_TIME: start.start,
@@ -125,10 +126,10 @@ def request_handlers(deps: Deps) -> list[AbstractRequestHandler]:
         TimerPermissionHandler(deps),
         CanFulfillHandler(),
         strategy,
-        NextHandler(strategy.tell),
-        LetterHandler(),
+        NextHandler(strategy.tell, read_along.step),
+        LetterHandler(deps),
         ShortLetterHandler(),
-        ReadAlongHandler(),
+        read_along,
         SetNameHandler(),
         MantraHandler(),
         SetGuiltTriggerHandler(),

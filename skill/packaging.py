@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from skill.handlers.services import TIMERS_SCOPE
+from skill.handlers.services import GIVEN_NAME_SCOPE, TIMERS_SCOPE
 from skill.simulator import InteractionModel, ModelError, default_models_dir, parse_model
 
 #: Locales the skill is published in, with the country each one is distributed to.
@@ -30,8 +30,9 @@ LOCALE_COUNTRIES: Mapping[str, str] = {
     "en-CA": "CA",
     "en-IN": "IN",
 }
-#: Skill permissions the manifest asks for: kid time sets an Alexa timer when allowed.
-PERMISSIONS: tuple[str, ...] = (TIMERS_SCOPE,)
+#: Skill permissions the manifest asks for: kid time sets an Alexa timer when allowed, and the
+#: letter may greet the parent by her profile's first name.
+PERMISSIONS: tuple[str, ...] = (TIMERS_SCOPE, GIVEN_NAME_SCOPE)
 #: Interfaces the skill uses: APL screens for the letter and the countdown, and CanFulfill.
 INTERFACES: tuple[str, ...] = ("ALEXA_PRESENTATION_APL", "CAN_FULFILL_INTENT_REQUEST")
 #: Skill events Alexa sends us; SKILL_DISABLED lets the skill delete a user's data.

@@ -35,6 +35,8 @@ class FakeAlexaApi:
     timer_body: bytes | None = None
     delete_status: int = 200
     settings_status: int = 200
+    #: The Customer Profile first name; ``None`` answers 403 (permission not granted).
+    given_name: Any = None
     #: Seconds to wait before answering anything (for client timeouts).
     delay: float = 0.0
     requests: list[Recorded] = field(default_factory=list)
@@ -53,6 +55,10 @@ class FakeAlexaApi:
             self._timers += 1
             timer = {"id": f"timer-{self._timers}", "status": "ON", "duration": body["duration"]}
             return 200, json.dumps(timer).encode()
+        if method == "GET" and path == "/v2/accounts/~current/settings/Profile.givenName":
+            if self.given_name is None:
+                return 403, b'{"code": "ACCESS_DENIED"}'
+            return 200, json.dumps(self.given_name).encode()
         if method == "DELETE" and path.startswith("/v1/alerts/timers/"):
             return self.delete_status, b""
         if method == "GET" and path.endswith("/settings/System.timeZone"):

@@ -128,6 +128,7 @@ def with_system(
     device_id: str | None = None,
     timers: str | None = None,
     apl: bool = False,
+    consent_token: str | None = None,
 ) -> dict[str, Any]:
     """The envelope with ``context.System`` changed: where the Alexa API is, the timers
     permission status (``"GRANTED"`` / ``"DENIED"``), and whether the device has a screen."""
@@ -140,6 +141,8 @@ def with_system(
         system["device"]["deviceId"] = device_id
     if timers is not None:
         system["user"]["permissions"] = {"scopes": {TIMERS_SCOPE: {"status": timers}}}
+    if consent_token is not None:
+        system["user"].setdefault("permissions", {})["consentToken"] = consent_token
     if apl:
         system["device"]["supportedInterfaces"]["Alexa.Presentation.APL"] = {
             "runtime": {"maxVersion": "2023.3"}

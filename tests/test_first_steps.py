@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 from skill.handlers.content import clean_given_name
@@ -9,7 +12,8 @@ from skill.store import TinyDBPersistenceAdapter
 from speech import compose
 from speech.catalog import load_catalogs
 from tests import envelopes as E
-from tests.conftest import Skill
+from tests.alexa_api_server import FakeAlexaApi, running
+from tests.conftest import Reply, Skill
 
 US = load_catalogs().for_locale("en-US")
 
@@ -189,3 +193,57 @@ def test_forget_me_forgets_the_name_and_trigger_too(skill: Skill) -> None:
     skill.post(E.intent("AMAZON.YesIntent", now=skill.clock(), attributes=ask.attributes))
     state = stored(skill)
     assert "given_name" not in state and "guilt_trigger" not in state
+
+
+@pytest.fixture
+def api() -> Iterator[FakeAlexaApi]:
+    with running() as server:
+        yield server
+
+
+def letter_with_profile(skill: Skill, api: FakeAlexaApi, **kw: Any) -> Reply:
+    body = E.intent("ReadLetterIntent", now=skill.clock(), **kw)
+    return skill.post(E.with_system(body, api_endpoint=api.url, consent_token="consent"))
+
+
+def profile_calls(api: FakeAlexaApi) -> int:
+    return len(api.calls("GET", "/v2/accounts/~current/settings/Profile.givenName"))
+
+
+def test_letter_greets_by_the_profile_name_when_allowed(skill: Skill, api: FakeAlexaApi) -> None:
+    api.given_name = "Ana"
+    first = letter_with_profile(skill, api)
+    assert first.text.count(US.text("letter.greeting_named", name="Ana")) == 1
+    again = letter_with_profile(skill, api, attributes=first.attributes)
+    assert US.text("letter.greeting_named", name="Ana") in again.text
+    assert profile_calls(api) == 1, "looked up once per session"
+    assert "given_name" not in stored(skill), "a profile name is not stored"
+
+
+def test_profile_permission_denied_keeps_the_plain_greeting(
+    skill: Skill, api: FakeAlexaApi
+) -> None:
+    reply = letter_with_profile(skill, api)
+    assert reply.status == 200 and US.letter.greeting in reply.text
+    assert profile_calls(api) == 1
+
+
+def test_told_name_wins_over_the_profile(skill: Skill, api: FakeAlexaApi) -> None:
+    api.given_name = "Ana"
+    skill.post(E.intent("SetNameIntent", {"name": "Bea"}, now=skill.clock()))
+    reply = letter_with_profile(skill, api)
+    assert US.text("letter.greeting_named", name="Bea") in reply.text
+    assert profile_calls(api) == 0
+
+
+def test_no_consent_token_means_no_profile_call(skill: Skill, api: FakeAlexaApi) -> None:
+    api.given_name = "Ana"
+    body = E.with_system(E.intent("ReadLetterIntent", now=skill.clock()), api_endpoint=api.url)
+    reply = skill.post(body)
+    assert US.letter.greeting in reply.text and profile_calls(api) == 0
+
+
+def test_odd_profile_names_are_not_spoken(skill: Skill, api: FakeAlexaApi) -> None:
+    api.given_name = "<audio src='x'/>"
+    reply = letter_with_profile(skill, api)
+    assert US.letter.greeting in reply.text and "<audio" not in reply.ssml

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from skill.cli import main
-from skill.handlers.services import TIMERS_SCOPE
+from skill.handlers.services import GIVEN_NAME_SCOPE, TIMERS_SCOPE
 from skill.packaging import (
     LOCALE_COUNTRIES,
     PackageError,
@@ -64,7 +64,7 @@ def test_manifest_structure(https_manifest: dict[str, Any]) -> None:
     assert all("privacyPolicyUrl" not in v for v in privacy["locales"].values())
     interfaces = {i["type"] for i in m["apis"]["custom"]["interfaces"]}
     assert interfaces == {"ALEXA_PRESENTATION_APL", "CAN_FULFILL_INTENT_REQUEST"}
-    assert m["permissions"] == [{"name": TIMERS_SCOPE}]
+    assert m["permissions"] == [{"name": TIMERS_SCOPE}, {"name": GIVEN_NAME_SCOPE}]
 
 
 def test_privacy_url_goes_into_every_locale(tmp_path: Path) -> None:

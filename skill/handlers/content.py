@@ -11,10 +11,12 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_slot, is_intent_name
 from ask_sdk_model import Response
 
+from skill.alexa_api import AlexaApi
 from skill.handlers.base import (
     LAST,
     OFFER,
     READ_ALONG,
+    Deps,
     answer,
     catalog_of,
     menu_reprompt,
@@ -23,6 +25,7 @@ from skill.handlers.base import (
     session,
     user_state,
 )
+from skill.handlers.services import profile_given_name
 from skill.strategies import match_topic, next_strategy
 from speech import compose, ssml
 
@@ -46,9 +49,11 @@ def clean_given_name(value: object) -> str | None:
     return name.title() if name.islower() else name
 
 
-def given_name(handler_input: HandlerInput) -> str | None:
-    """The parent's first name, if she told the skill."""
-    return clean_given_name(user_state(handler_input).get("given_name"))
+def letter_name(handler_input: HandlerInput, api: AlexaApi) -> str | None:
+    """The name the letter greets: the one she told the skill ("call me ..."), else her Alexa
+    profile's first name when she has allowed the skill to read it."""
+    told = clean_given_name(user_state(handler_input).get("given_name"))
+    return told or clean_given_name(profile_given_name(handler_input, api))
 
 
 class StrategyHandler(AbstractRequestHandler):
@@ -101,12 +106,15 @@ class StrategyHandler(AbstractRequestHandler):
 class LetterHandler(AbstractRequestHandler):
     """The self-forgiveness letter, read slowly, with its text on a card."""
 
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return bool(is_intent_name("ReadLetterIntent")(handler_input))
 
     def handle(self, handler_input: HandlerInput) -> Response:
         catalog = catalog_of(handler_input)
-        name = given_name(handler_input)
+        name = letter_name(handler_input, self.deps.alexa_api)
         return answer(
             handler_input,
             ssml.join(compose.letter_ssml(catalog, name), catalog.say("offer.strategy")),
@@ -137,17 +145,19 @@ class ShortLetterHandler(AbstractRequestHandler):
 class ReadAlongHandler(AbstractRequestHandler):
     """Read-along: the letter a paragraph per turn, each line followed by a pause to repeat it."""
 
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return bool(is_intent_name("ReadAlongIntent")(handler_input))
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return self.step(handler_input, 0)
 
-    @staticmethod
-    def step(handler_input: HandlerInput, number: int) -> Response:
+    def step(self, handler_input: HandlerInput, number: int) -> Response:
         """Read step ``number``; "next" reads the one after."""
         catalog = catalog_of(handler_input)
-        name = given_name(handler_input)
+        name = letter_name(handler_input, self.deps.alexa_api)
         steps = compose.read_along_steps(catalog, name)
         attributes = session(handler_input)
         intro = catalog.say("read_along.intro") if number == 0 else ""
@@ -174,8 +184,13 @@ class ReadAlongHandler(AbstractRequestHandler):
 class NextHandler(AbstractRequestHandler):
     """On "next": continues a read-along in progress; otherwise it gives the next strategy."""
 
-    def __init__(self, next_strategy_action: Callable[[HandlerInput], Response]) -> None:
-        self.next_strategy_action = next_strategy_action
+    def __init__(
+        self,
+        next_strategy: Callable[[HandlerInput], Response],
+        read_along_step: Callable[[HandlerInput, int], Response],
+    ) -> None:
+        self.next_strategy = next_strategy
+        self.read_along_step = read_along_step
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return bool(is_intent_name("AMAZON.NextIntent")(handler_input))
@@ -184,8 +199,8 @@ class NextHandler(AbstractRequestHandler):
         step = session(handler_input).get(READ_ALONG)
         steps = len(compose.read_along_steps(catalog_of(handler_input)))
         if isinstance(step, int) and not isinstance(step, bool) and 0 < step < steps:
-            return ReadAlongHandler.step(handler_input, step)
-        return self.next_strategy_action(handler_input)
+            return self.read_along_step(handler_input, step)
+        return self.next_strategy(handler_input)
 
 
 class SetNameHandler(AbstractRequestHandler):

@@ -19,6 +19,10 @@ logger = logging.getLogger(__name__)
 
 #: The permission a skill needs to create timers.
 TIMERS_SCOPE = "alexa::alerts:timers:skill:readwrite"
+#: The permission to read the account holder's first name (for the letter's greeting).
+GIVEN_NAME_SCOPE = "alexa::profile:given_name:read"
+#: Session attribute: the profile's first name, looked up once per session ("" for none).
+PROFILE_NAME = "profile_name"
 #: Session attribute: the device's time zone, looked up once per session.
 TIME_ZONE = "time_zone"
 
@@ -108,3 +112,25 @@ def device_zone(handler_input: HandlerInput, api: AlexaApi) -> tzinfo:
 def local_now(handler_input: HandlerInput, api: AlexaApi, now: datetime) -> datetime:
     """``now`` on the device's wall clock, for "today" and "this week"."""
     return now.astimezone(device_zone(handler_input, api))
+
+
+def profile_given_name(handler_input: HandlerInput, api: AlexaApi) -> str | None:
+    """The first name from the Customer Profile API, when the user has granted a permission.
+
+    Looked up once per session and kept only there: a name the user shares this way is not
+    stored, so revoking the permission takes it away again.
+    """
+    attributes = session(handler_input)
+    cached = attributes.get(PROFILE_NAME)
+    if isinstance(cached, str):
+        return cached or None
+    permissions = getattr(getattr(_system(handler_input), "user", None), "permissions", None)
+    access = api_access(handler_input)
+    name = None
+    if getattr(permissions, "consent_token", None) and access and api.allows(access.endpoint):
+        try:
+            name = api.given_name(access)
+        except AlexaApiError as exc:
+            logger.warning("given name look-up failed: %s", exc)
+    attributes[PROFILE_NAME] = name or ""
+    return name
