@@ -103,6 +103,12 @@ def menu_reprompt(catalog: Catalog) -> str:
     return catalog.say("menu.reprompt")
 
 
+def answer_then_menu(handler_input: HandlerInput, speech: str) -> Response:
+    """Say ``speech``, then what the skill can do, and keep listening."""
+    menu = menu_reprompt(catalog_of(handler_input))
+    return answer(handler_input, ssml.join(speech, menu), reprompt=menu)
+
+
 def resolved_id(slot: Any) -> str | None:
     """The id Alexa's entity resolution matched for a custom slot, if any."""
     authorities = getattr(getattr(slot, "resolutions", None), "resolutions_per_authority", None)

@@ -18,6 +18,7 @@ from skill.handlers.base import (
     READ_ALONG,
     Deps,
     answer,
+    answer_then_menu,
     catalog_of,
     menu_reprompt,
     resolved_id,
@@ -54,6 +55,20 @@ def letter_name(handler_input: HandlerInput, api: AlexaApi) -> str | None:
     profile's first name when she has allowed the skill to read it."""
     told = clean_given_name(user_state(handler_input).get("given_name"))
     return told or clean_given_name(profile_given_name(handler_input, api))
+
+
+def answer_offering_strategy(
+    handler_input: HandlerInput, speech: str, card: tuple[str, str] | None = None
+) -> Response:
+    """Say ``speech``, then offer a strategy: a "yes" next tells one."""
+    catalog = catalog_of(handler_input)
+    return answer(
+        handler_input,
+        ssml.join(speech, catalog.say("offer.strategy")),
+        reprompt=catalog.say("offer.strategy_reprompt"),
+        card=card,
+        offer=OFFER_STRATEGY,
+    )
 
 
 class StrategyHandler(AbstractRequestHandler):
@@ -115,12 +130,10 @@ class LetterHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         catalog = catalog_of(handler_input)
         name = letter_name(handler_input, self.deps.alexa_api)
-        return answer(
+        return answer_offering_strategy(
             handler_input,
-            ssml.join(compose.letter_ssml(catalog, name), catalog.say("offer.strategy")),
-            reprompt=catalog.say("offer.strategy_reprompt"),
+            compose.letter_ssml(catalog, name),
             card=(catalog.letter.title, compose.letter_text(catalog, name)),
-            offer=OFFER_STRATEGY,
         )
 
 
@@ -133,12 +146,10 @@ class ShortLetterHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         catalog = catalog_of(handler_input)
         speech = compose.short_letter_ssml(catalog)
-        return answer(
+        return answer_offering_strategy(
             handler_input,
-            ssml.join(speech, catalog.say("offer.strategy")),
-            reprompt=catalog.say("offer.strategy_reprompt"),
+            speech,
             card=(catalog.text("letter_short.card_title"), ssml.to_plain_text(speech)),
-            offer=OFFER_STRATEGY,
         )
 
 
@@ -164,12 +175,8 @@ class ReadAlongHandler(AbstractRequestHandler):
         lines = compose.read_along_ssml(catalog, number, name)
         card = (catalog.text("read_along.card_title"), steps[number])
         if number + 1 >= len(steps):
-            return answer(
-                handler_input,
-                ssml.join(lines, catalog.say("read_along.done"), catalog.say("offer.strategy")),
-                reprompt=catalog.say("offer.strategy_reprompt"),
-                card=card,
-                offer=OFFER_STRATEGY,
+            return answer_offering_strategy(
+                handler_input, ssml.join(lines, catalog.say("read_along.done")), card=card
             )
         response = answer(
             handler_input,
@@ -218,11 +225,7 @@ class SetNameHandler(AbstractRequestHandler):
             )
         user_state(handler_input)["given_name"] = name
         save_user_state(handler_input)
-        return answer(
-            handler_input,
-            ssml.join(catalog.say("name.saved", name=name), menu_reprompt(catalog)),
-            reprompt=menu_reprompt(catalog),
-        )
+        return answer_then_menu(handler_input, catalog.say("name.saved", name=name))
 
 
 class MantraHandler(AbstractRequestHandler):
@@ -233,12 +236,10 @@ class MantraHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         catalog = catalog_of(handler_input)
-        return answer(
+        return answer_offering_strategy(
             handler_input,
-            ssml.join(compose.mantra_ssml(catalog), catalog.say("offer.strategy")),
-            reprompt=catalog.say("offer.strategy_reprompt"),
+            compose.mantra_ssml(catalog),
             card=(catalog.text("mantra.card_title"), catalog.mantra),
-            offer=OFFER_STRATEGY,
         )
 
 
@@ -264,8 +265,4 @@ class RepeatHandler(AbstractRequestHandler):
             if read_along is not None:  # repeating a read-along step keeps the place
                 attributes[READ_ALONG] = read_along
             return response
-        return answer(
-            handler_input,
-            ssml.join(catalog.say("repeat.nothing"), menu_reprompt(catalog)),
-            reprompt=menu_reprompt(catalog),
-        )
+        return answer_then_menu(handler_input, catalog.say("repeat.nothing"))

@@ -14,6 +14,7 @@ from skill.handlers.base import (
     OFFER,
     Deps,
     answer,
+    answer_then_menu,
     catalog_of,
     menu_reprompt,
     save_user_state,
@@ -22,7 +23,6 @@ from skill.handlers.base import (
 )
 from skill.handlers.first_steps import ask_about_focus, focus_to_check
 from skill.handlers.kid_time import running_minutes
-from speech import ssml
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +86,7 @@ class MenuHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         catalog = catalog_of(handler_input)
-        return answer(
-            handler_input,
-            ssml.join(catalog.say("start_over"), menu_reprompt(catalog)),
-            reprompt=menu_reprompt(catalog),
-        )
+        return answer_then_menu(handler_input, catalog.say("start_over"))
 
 
 class StopHandler(AbstractRequestHandler):
@@ -121,11 +117,7 @@ class YesHandler(AbstractRequestHandler):
         if action is not None:
             return action(handler_input)
         catalog = catalog_of(handler_input)
-        return answer(
-            handler_input,
-            ssml.join(catalog.say("yes_no.unexpected"), menu_reprompt(catalog)),
-            reprompt=menu_reprompt(catalog),
-        )
+        return answer_then_menu(handler_input, catalog.say("yes_no.unexpected"))
 
 
 class NoHandler(AbstractRequestHandler):
@@ -144,11 +136,7 @@ class NoHandler(AbstractRequestHandler):
         if action is not None:
             return action(handler_input)
         if offer is None:
-            return answer(
-                handler_input,
-                ssml.join(catalog.say("yes_no.unexpected"), menu_reprompt(catalog)),
-                reprompt=menu_reprompt(catalog),
-            )
+            return answer_then_menu(handler_input, catalog.say("yes_no.unexpected"))
         return answer(handler_input, catalog.say("no.goodbye"))
 
 
@@ -177,11 +165,7 @@ class ForgetMeHandler(AbstractRequestHandler):
     def keep(handler_input: HandlerInput) -> Response:
         """The user said no: nothing is deleted."""
         catalog = catalog_of(handler_input)
-        return answer(
-            handler_input,
-            ssml.join(catalog.say("forget.kept"), menu_reprompt(catalog)),
-            reprompt=menu_reprompt(catalog),
-        )
+        return answer_then_menu(handler_input, catalog.say("forget.kept"))
 
 
 class FallbackHandler(AbstractRequestHandler):

@@ -12,6 +12,7 @@ from ask_sdk_model.dialog import ElicitSlotDirective
 from skill.handlers.base import (
     Deps,
     answer,
+    answer_then_menu,
     catalog_of,
     menu_reprompt,
     resolved_id,
@@ -19,7 +20,7 @@ from skill.handlers.base import (
     session,
     user_state,
 )
-from skill.handlers.content import LAST_STRATEGY, OFFER_STRATEGY
+from skill.handlers.content import LAST_STRATEGY, OFFER_STRATEGY, answer_offering_strategy
 from speech import compose, ssml
 
 #: Offer names understood by the Yes and No handlers.
@@ -125,21 +126,13 @@ def ask_about_focus(handler_input: HandlerInput, strategy_id: str, lead: str) ->
 def focus_tried(handler_input: HandlerInput) -> Response:
     """Yes, I tried my focus."""
     catalog = catalog_of(handler_input)
-    return answer(
-        handler_input,
-        ssml.join(catalog.say("focus.tried"), menu_reprompt(catalog)),
-        reprompt=menu_reprompt(catalog),
-    )
+    return answer_then_menu(handler_input, catalog.say("focus.tried"))
 
 
 def focus_not_tried(handler_input: HandlerInput) -> Response:
     """No, I did not get to it."""
     catalog = catalog_of(handler_input)
-    return answer(
-        handler_input,
-        ssml.join(catalog.say("focus.not_tried"), menu_reprompt(catalog)),
-        reprompt=menu_reprompt(catalog),
-    )
+    return answer_then_menu(handler_input, catalog.say("focus.not_tried"))
 
 
 class FirstStepsHandler(AbstractRequestHandler):
@@ -166,7 +159,7 @@ class FeelingGuiltyHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         catalog = catalog_of(handler_input)
-        return answer(
+        return answer_offering_strategy(
             handler_input,
             ssml.join(
                 catalog.say("guilty.comfort"),
@@ -175,8 +168,5 @@ class FeelingGuiltyHandler(AbstractRequestHandler):
                 ssml.prosody(ssml.escape(catalog.mantra), compose.LETTER_RATE),
                 ssml.pause(1000),
                 catalog.say("guilty.reach_out"),
-                catalog.say("offer.strategy"),
             ),
-            reprompt=catalog.say("offer.strategy_reprompt"),
-            offer=OFFER_STRATEGY,
         )
