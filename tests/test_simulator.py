@@ -935,7 +935,9 @@ def test_replay_command_mismatch(cli_env: Path) -> None:
 
 def test_chat_command(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spoken: list[tuple[str, str]] = []
-    monkeypatch.setattr(simulator, "_speaker", lambda: lambda s, loc: spoken.append((s, loc)))
+    monkeypatch.setattr(
+        simulator.commands, "_speaker", lambda: lambda s, loc: spoken.append((s, loc))
+    )
     result = CliRunner().invoke(
         simulator.chat_command,
         ["--speak", "--locale", "en-GB"],
@@ -949,7 +951,7 @@ def test_chat_command(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_chat_without_voice_ends_at_eof(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(simulator, "_speaker", lambda: None)
+    monkeypatch.setattr(simulator.commands, "_speaker", lambda: None)
     result = CliRunner().invoke(simulator.chat_command, ["--speak"], input="help\n")
     assert result.exit_code == 0, result.output
     assert "offline voice unavailable" in result.output
