@@ -38,6 +38,7 @@ from skill.handlers.errors import ApologyExceptionHandler
 from skill.handlers.first_steps import (
     OFFER_FOCUS_CHECK,
     OFFER_SET_TRIGGER,
+    CausesHandler,
     ChooseFocusHandler,
     FeelingGuiltyHandler,
     FirstStepsHandler,
@@ -71,6 +72,7 @@ HANDLED_INTENTS = frozenset(
         "ChooseFocusIntent",
         "FirstStepsIntent",
         "FeelingGuiltyIntent",
+        "WhyGuiltyIntent",
         "SetNameIntent",
         "ReadAlongIntent",
         "ShortLetterIntent",
@@ -136,6 +138,7 @@ def request_handlers(deps: Deps) -> list[AbstractRequestHandler]:
         ChooseFocusHandler(deps),
         FirstStepsHandler(),
         FeelingGuiltyHandler(),
+        CausesHandler(),
         ForgetMeHandler(),
         HelpHandler(),
         MenuHandler(),

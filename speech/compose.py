@@ -81,6 +81,19 @@ def short_letter_ssml(catalog: Catalog) -> str:
     )
 
 
+def causes_ssml(catalog: Catalog) -> str:
+    """Where working-parent guilt comes from: the causes, one paragraph each, and what lies
+    underneath them."""
+    causes = (
+        catalog.say("causes.cause", title=cause.title, text=cause.text) for cause in catalog.causes
+    )
+    return ssml.join(
+        catalog.say("causes.intro"),
+        ssml.paragraphs(causes),
+        ssml.paragraph(catalog.say("causes.outro")),
+    )
+
+
 def first_steps_ssml(catalog: Catalog) -> str:
     """The three first steps, one paragraph each."""
     steps = (
@@ -136,6 +149,7 @@ def speakable(catalog: Catalog) -> dict[str, str]:
         "kid-time": kid_time_ssml(catalog, 15, catalog.activities[0]),
         "letter-short": short_letter_ssml(catalog),
         "first-steps": first_steps_ssml(catalog),
+        "causes": causes_ssml(catalog),
     }
     for strategy in catalog.strategies:
         documents[f"strategy-{strategy.id}"] = strategy_ssml(catalog, strategy)

@@ -512,7 +512,7 @@ def all_ssml(catalog: Catalog) -> dict[str, str]:
 @pytest.mark.parametrize("catalog", ALL, ids=lambda c: c.locale)
 def test_speakable_names_every_long_piece(catalog: Catalog) -> None:
     names = set(compose.speakable(catalog))
-    assert names == {"letter", "letter-short", "mantra", "kid-time", "first-steps"} | {
+    assert names == {"letter", "letter-short", "mantra", "kid-time", "first-steps", "causes"} | {
         f"strategy-{i}" for i in catalog.strategy_ids
     }
 

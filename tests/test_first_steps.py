@@ -247,3 +247,12 @@ def test_odd_profile_names_are_not_spoken(skill: Skill, api: FakeAlexaApi) -> No
     api.given_name = "<audio src='x'/>"
     reply = letter_with_profile(skill, api)
     assert US.letter.greeting in reply.text and "<audio" not in reply.ssml
+
+
+def test_why_guilty_names_every_cause_and_offers_a_strategy(skill: Skill) -> None:
+    reply = skill.post(E.intent("WhyGuiltyIntent", now=skill.clock()))
+    for cause in US.causes:
+        assert cause.text in reply.text
+    assert US.text("causes.outro") in reply.text
+    assert reply.attributes["offer"] == "strategy" and not reply.ended
+    assert reply.card is not None and reply.card["title"] == US.text("causes.card_title")

@@ -33,6 +33,7 @@ CUSTOM_INTENTS = {
     "ChooseFocusIntent": {},
     "FirstStepsIntent": {},
     "FeelingGuiltyIntent": {},
+    "WhyGuiltyIntent": {},
     "SetNameIntent": {"name": "AMAZON.FirstName"},
     "ReadAlongIntent": {},
     "ShortLetterIntent": {},
