@@ -17,8 +17,10 @@ from skill.envelope import envelope_problem
 from skill.store import StaleWriteError
 
 #: A stale write means another request for the same user won the race; re-run on fresh state.
-#: One person's requests rarely overlap, so a few attempts are plenty.
-WRITE_ATTEMPTS = 8
+#: One person's requests rarely overlap; under a burst, exponential back-off spreads them out.
+WRITE_ATTEMPTS = 10
+BACKOFF_FIRST_S = 0.001
+BACKOFF_MAX_S = 0.1
 
 
 class RequestRefused(ValueError):
@@ -61,8 +63,8 @@ class SkillRunner:
                 # drops (the SkillDisabled event body) from there.
                 response = self.skill.invoke(request_envelope=envelope, context=payload)
             except StaleWriteError:
-                # Random back-off so two processes racing for one user do not collide again.
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                # Random, growing back-off so racing processes stop colliding on one user.
+                time.sleep(random.uniform(0, min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2**attempt)))
                 continue
             except AskSdkException:
                 # The SDK's own checks (for example the skill id) fail before any handler runs.
