@@ -11,13 +11,13 @@ from skill.handlers.base import Deps
 from skill.handlers.can_fulfill import CanFulfillHandler
 from skill.handlers.content import (
     OFFER_STRATEGY,
+    ContentPieceHandler,
     LetterHandler,
     MantraHandler,
     NextHandler,
     ReadAlongHandler,
     RepeatHandler,
     SetNameHandler,
-    ShortLetterHandler,
     StrategyHandler,
 )
 from skill.handlers.conversation import (
@@ -38,7 +38,6 @@ from skill.handlers.errors import ApologyExceptionHandler
 from skill.handlers.first_steps import (
     OFFER_FOCUS_CHECK,
     OFFER_SET_TRIGGER,
-    CausesHandler,
     ChooseFocusHandler,
     FeelingGuiltyHandler,
     FirstStepsHandler,
@@ -56,6 +55,7 @@ from skill.handlers.kid_time import (
 )
 from skill.interceptors import LocalizationInterceptor
 from skill.visuals import LetterScreenInterceptor
+from speech import compose
 from speech.catalog import Catalogs
 
 #: Intents the handlers answer, checked against interaction_models/ by the tests.
@@ -130,7 +130,9 @@ def request_handlers(deps: Deps) -> list[AbstractRequestHandler]:
         strategy,
         NextHandler(strategy.tell, read_along.step),
         LetterHandler(deps),
-        ShortLetterHandler(),
+        ContentPieceHandler(
+            "ShortLetterIntent", compose.short_letter_ssml, "letter_short.card_title"
+        ),
         read_along,
         SetNameHandler(),
         MantraHandler(),
@@ -138,7 +140,7 @@ def request_handlers(deps: Deps) -> list[AbstractRequestHandler]:
         ChooseFocusHandler(deps),
         FirstStepsHandler(),
         FeelingGuiltyHandler(),
-        CausesHandler(),
+        ContentPieceHandler("WhyGuiltyIntent", compose.causes_ssml, "causes.card_title"),
         ForgetMeHandler(),
         HelpHandler(),
         MenuHandler(),

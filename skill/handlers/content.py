@@ -29,6 +29,7 @@ from skill.handlers.base import (
 from skill.handlers.services import profile_given_name
 from skill.strategies import match_topic, next_strategy
 from speech import compose, ssml
+from speech.catalog import Catalog
 
 #: Offer names understood by the Yes handler.
 OFFER_STRATEGY = "strategy"
@@ -137,19 +138,27 @@ class LetterHandler(AbstractRequestHandler):
         )
 
 
-class ShortLetterHandler(AbstractRequestHandler):
-    """The short version of the letter, ending on the mantra."""
+class ContentPieceHandler(AbstractRequestHandler):
+    """Speaks one composed piece of content (the short letter, the causes of the guilt) with its
+    text on a card, then offers a strategy."""
+
+    def __init__(
+        self, intent: str, compose_piece: Callable[[Catalog], str], card_title_key: str
+    ) -> None:
+        self.intent = intent
+        self.compose_piece = compose_piece
+        self.card_title_key = card_title_key
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("ShortLetterIntent")(handler_input))
+        return bool(is_intent_name(self.intent)(handler_input))
 
     def handle(self, handler_input: HandlerInput) -> Response:
         catalog = catalog_of(handler_input)
-        speech = compose.short_letter_ssml(catalog)
+        speech = self.compose_piece(catalog)
         return answer_offering_strategy(
             handler_input,
             speech,
-            card=(catalog.text("letter_short.card_title"), ssml.to_plain_text(speech)),
+            card=(catalog.text(self.card_title_key), ssml.to_plain_text(speech)),
         )
 
 

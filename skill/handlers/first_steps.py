@@ -151,22 +151,6 @@ class FirstStepsHandler(AbstractRequestHandler):
         )
 
 
-class CausesHandler(AbstractRequestHandler):
-    """On "why do I feel guilty": where the guilt comes from, then a strategy offer."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("WhyGuiltyIntent")(handler_input))
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        catalog = catalog_of(handler_input)
-        speech = compose.causes_ssml(catalog)
-        return answer_offering_strategy(
-            handler_input,
-            speech,
-            card=(catalog.text("causes.card_title"), ssml.to_plain_text(speech)),
-        )
-
-
 class FeelingGuiltyHandler(AbstractRequestHandler):
     """On "I feel guilty": comfort, the mantra, a nudge to reach out, then a strategy offer."""
 
