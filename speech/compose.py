@@ -16,7 +16,7 @@ MANTRA_PAUSE_MS = 1500
 READ_ALONG_CHARS_PER_SECOND = 13
 READ_ALONG_EXTRA_MS = 1000
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_LINE_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
 
 
 def letter_parts(catalog: Catalog, name: str | None = None, signature_sep: str = " ") -> list[str]:
@@ -43,8 +43,9 @@ def letter_text(catalog: Catalog, name: str | None = None) -> str:
 
 
 def sentences(paragraph: str) -> list[str]:
-    """A paragraph split after each full stop, question mark or exclamation mark."""
-    return [s for s in _SENTENCE_END.split(paragraph.strip()) if s]
+    """A paragraph split into lines: after each full stop, question or exclamation mark, and at
+    line breaks."""
+    return [s for s in _LINE_END.split(paragraph.strip()) if s]
 
 
 def repeat_pause_ms(line: str) -> int:
@@ -58,8 +59,8 @@ def read_along_steps(catalog: Catalog, name: str | None = None) -> list[str]:
     paragraph and the closing to the last, so no step is a lone line."""
     greeting, *body, closing = letter_parts(catalog, name)
     if len(body) < 2:
-        return [" ".join([greeting, *body, closing])]
-    return [f"{greeting} {body[0]}", *body[1:-1], f"{body[-1]} {closing}"]
+        return ["\n".join([greeting, *body, closing])]
+    return [f"{greeting}\n{body[0]}", *body[1:-1], f"{body[-1]}\n{closing}"]
 
 
 def read_along_ssml(catalog: Catalog, step: int, name: str | None = None) -> str:

@@ -256,3 +256,10 @@ def test_why_guilty_names_every_cause_and_offers_a_strategy(skill: Skill) -> Non
     assert US.text("causes.outro") in reply.text
     assert reply.attributes["offer"] == "strategy" and not reply.ended
     assert reply.card is not None and reply.card["title"] == US.text("causes.card_title")
+
+
+def test_read_along_gives_the_greeting_its_own_line() -> None:
+    first_lines = compose.sentences(compose.read_along_steps(US, "Ana")[0])
+    assert first_lines[0] == US.text("letter.greeting_named", name="Ana")
+    last_lines = compose.sentences(compose.read_along_steps(US)[-1])
+    assert last_lines[-1] == f"{US.letter.closing} {US.letter.signature}"
