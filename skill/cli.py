@@ -43,8 +43,9 @@ def main(verbose: bool) -> None:
 )
 def run(host: str, port: int, data_dir: Path | None, dev: bool) -> None:
     """Serve the skill on HOST:PORT (POST /alexa) with Flask's threaded server."""
+    from ask_sdk_core.exceptions import PersistenceException
+
     from skill.app import create_app
-    from skill.store import StoreError
     from speech.catalog import ContentError
 
     changes: dict[str, object] = {"data_dir": data_dir}
@@ -52,7 +53,8 @@ def run(host: str, port: int, data_dir: Path | None, dev: bool) -> None:
         changes.update(verify_signatures=False, dev_console=True)
     try:
         app = create_app(_config(**changes))
-    except (StoreError, ContentError) as exc:
+    except (ConfigError, ContentError, PersistenceException) as exc:
+        # A bad setting, content file or data folder is a clear message, not a traceback.
         raise click.ClickException(str(exc)) from None
     click.echo(f"Mama Moments listening on http://{host}:{port}/alexa")
     app.run(host=host, port=port, threaded=True)
@@ -65,6 +67,10 @@ def check_store(data_dir: Path | None) -> None:
     from skill.store import StoreError, TinyDBPersistenceAdapter
 
     config = _config(data_dir=data_dir)
+    if config.store != "tinydb":
+        raise click.ClickException(
+            f"check-store reads the TinyDB store; MAMA_STORE is {config.store}"
+        )
     store = TinyDBPersistenceAdapter(config.data_dir)
     try:
         store.ensure_ready()
