@@ -32,16 +32,6 @@ from speech.offline import OfflineSpeaker
 logger = logging.getLogger(__name__)
 
 
-class RequestRejected(Exception):
-    """A request refused before it reaches the skill."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
 def error_response(status: int, code: str, message: str) -> tuple[Response, int]:
     """The JSON body every refusal has."""
     return jsonify({"error": code, "message": message}), status
@@ -66,8 +56,6 @@ class AlexaEndpoint:
         try:
             payload, raw = self._checked_request()
             result = self.runner.run(payload, raw)
-        except RequestRejected as rejected:
-            return error_response(rejected.status, rejected.code, rejected.message)
         except RequestRefused as refused:
             return error_response(400, refused.code, str(refused))
         except SkillBusy as busy:
@@ -84,12 +72,12 @@ class AlexaEndpoint:
                     body,
                 )
             except VerificationError as exc:
-                raise RequestRejected(400, "invalid_signature", str(exc)) from None
+                raise RequestRefused("invalid_signature", str(exc)) from None
         try:
             raw = body.decode("utf-8")
             data = json.loads(raw)
         except (UnicodeDecodeError, ValueError, RecursionError):
-            raise RequestRejected(400, "malformed_json", "the body is not valid JSON") from None
+            raise RequestRefused("malformed_json", "the body is not valid JSON") from None
         payload = self.runner.check(data)
         if self.config.verify_timestamps:
             try:
@@ -99,7 +87,7 @@ class AlexaEndpoint:
                     tolerance_seconds=tolerance_for(payload["request"]["type"]),
                 )
             except VerificationError as exc:
-                raise RequestRejected(400, "stale_request", str(exc)) from None
+                raise RequestRefused("stale_request", str(exc)) from None
         return payload, raw
 
 
