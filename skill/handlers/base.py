@@ -38,7 +38,7 @@ class Deps:
 
     clock: Callable[[], datetime] = utc_now
     rng: random.Random = field(default_factory=random.Random)
-    #: Timers and Settings calls; tests point it at a local server through the envelope.
+    #: Timers, Settings and Customer Profile calls (Amazon's API hosts only, by default).
     alexa_api: AlexaApi = field(default_factory=AlexaApi)
 
 
