@@ -1,4 +1,4 @@
-"""Benchmark the offline speaker: real-time factor of a ~2,300-character letter, and a cache hit.
+"""Benchmark the offline speaker: real-time factor of the default locale's letter, and a cache hit.
 
 Run from the repository root:  .venv/bin/python bench/bench_speech.py
 """
@@ -14,49 +14,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from speech import offline
+from speech.catalog import load_catalogs
+from speech.compose import letter_text, speakable
 from speech.offline import OfflineSpeaker, ssml_to_segments, wav_duration
-
-PARAGRAPHS = [
-    "Hello, you. Yes, you, with the cold cup of tea and the list that never ends.",
-    "Before anything else, hear this: wanting to do good work and wanting to be with your "
-    "children are not rival loves. Both are part of who you are, and neither cancels the other. "
-    "The guilt that follows you from the desk to the kitchen is loud, but it is not wise.",
-    "Look back at this week. You read a story even though you were tired. You noticed a "
-    "worried face and asked about it. You showed up to a call prepared and kind. None of that "
-    "was small, even if it felt ordinary while it was happening.",
-    "Some days will tip one way. A deadline will win, or a fever will. Let the scales move. "
-    "Balance is something you find across a month, not something you must prove every hour, "
-    "and nobody who loves you is keeping score.",
-    "Here is a practice for the next few days. Choose one stretch of time, even a short one, "
-    "and put the phone somewhere else. Sit on the floor, follow their lead, and let the game "
-    "be as silly as they want. When the stretch ends, notice how it felt, and let that be "
-    "enough for today.",
-    "When the familiar voice tells you that you are falling short, answer it the way you "
-    "would answer a friend who said the same thing about herself. Gently, honestly, and with "
-    "a reminder of everything she is already doing.",
-    "You do not have to earn rest. You do not have to be perfect to be a good parent. You "
-    "only have to keep coming back, again and again, with as much love as you have that day.",
-    "A word about the evenings, since they are often the hardest part. Dinner can be simple. "
-    "Bath time can be skipped. The laundry can wait for the weekend. What matters is that, "
-    "somewhere between the last email and the first yawn, your child feels that you are "
-    "really there, listening, and glad to be.",
-    "And a word about asking for help. Needing a partner, a grandparent, a neighbour or a "
-    "sitter is not a sign that you cannot cope. It is how families have always managed. Say "
-    "yes when someone offers, and offer back when you can. That is how a village is built.",
-    "Finally, be as patient with yourself as you are with the people you love. You are "
-    "learning a job nobody trained you for, while doing another one at the same time.",
-    "Always in your corner, the part of you that already knows you are enough.",
-]
-
-
-def letter_ssml() -> str:
-    body = '<break time="800ms"/>'.join(f"<p>{p}</p>" for p in PARAGRAPHS)
-    return f'<speak><prosody rate="90%">{body}</prosody></speak>'
 
 
 def main() -> None:
-    ssml = letter_ssml()
-    text_chars = len(" ".join(PARAGRAPHS))
+    # The shipped letter, exactly as the skill and `mama-moments say letter` speak it.
+    catalog = load_catalogs().default
+    ssml = speakable(catalog)["letter"]
+    text_chars = len(letter_text(catalog))
     segments = ssml_to_segments(ssml)
     print(
         f"letter: {text_chars} characters of text ({len(ssml)} of SSML), {len(segments)} segments"
