@@ -17,7 +17,7 @@ import base64
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from cryptography import x509
@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from skill.verify import ECHO_API_DNS_NAME, SignatureVerifier
+from tests.clock import START, pinned_now
 
 DAY = timedelta(days=1)
 CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem"
@@ -79,9 +80,12 @@ class AlexaTestPKI:
         *,
         fetcher: Callable[[str], bytes] | None = None,
     ) -> SignatureVerifier:
-        """A verifier trusting only root; pass your own ``fetcher()`` to count fetches."""
+        """A verifier trusting only root, on the pinned clock unless told otherwise; pass your own
+        ``fetcher()`` to count fetches."""
         return SignatureVerifier(
-            trust_roots=[self.root], fetch_cert=fetcher or self.fetcher(), clock=clock
+            trust_roots=[self.root],
+            fetch_cert=fetcher or self.fetcher(),
+            clock=clock or pinned_now,
         )
 
 
@@ -101,7 +105,8 @@ def _ca_cert(
     name: str, key: CAKey, issuer: x509.Certificate | None, issuer_key: CAKey
 ) -> x509.Certificate:
     """A CA certificate: self-signed when issuer is None."""
-    now = datetime.now(UTC)
+    # Validity comes from the pinned test clock, never from the day the tests run.
+    now = START
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
     builder = (
         x509.CertificateBuilder()
@@ -145,8 +150,8 @@ def _leaf_cert(
     valid_for: timedelta = timedelta(days=30),
 ) -> x509.Certificate:
     """An end-entity certificate shaped like Amazon's (RSA, SAN, serverAuth), valid from
-    now + valid_from for valid_for."""
-    start = datetime.now(UTC) + valid_from
+    START + valid_from for valid_for."""
+    start = START + valid_from
     return (
         x509.CertificateBuilder()
         .subject_name(_name(dns_name))

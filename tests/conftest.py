@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -20,22 +20,7 @@ from skill.config import Config
 from skill.handlers.base import Deps
 from speech import ssml
 from tests.alexa_pki import test_pki
-
-# A Wednesday, so "this week" has days on both sides.
-START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    """A clock tests move by hand."""
-
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+from tests.clock import START, Clock
 
 
 @dataclass
@@ -97,6 +82,18 @@ class Skill:
     def post_raw(self, body: bytes, headers: dict[str, str] | None = None, **kw: Any) -> Reply:
         result = self.client.post("/alexa", data=body, headers=headers or {}, **kw)
         return Reply(result.status_code, result.get_json(silent=True) or {})
+
+
+@pytest.fixture(autouse=True)
+def pinned_wall_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The wall clock of this process starts at the pinned START too (and keeps ticking), so a
+    stray ``datetime.now()`` can never make a test depend on the day it runs. Tests that talk
+    to a server in another process, whose clock is real, are marked ``real_clock``."""
+    if request.node.get_closest_marker("real_clock"):
+        yield
+        return
+    with time_machine.travel(START, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

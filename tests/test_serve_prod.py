@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -18,12 +17,14 @@ import requests
 
 from skill.store import TinyDBPersistenceAdapter
 from tests import envelopes as E
+from tests.servers import wait_until_healthy
 
 WORKERS = 3
 CLIENTS = 4
 REQUESTS_PER_CLIENT = 25
 
-pytestmark = pytest.mark.slow
+# gunicorn checks timestamps against the real clock, so the envelopes use it too.
+pytestmark = [pytest.mark.slow, pytest.mark.real_clock]
 
 
 def _free_port() -> int:
@@ -55,16 +56,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start: {process.stderr.read()!r}")  # type: ignore[union-attr]
-            time.sleep(0.1)
+        wait_until_healthy(url, process)
         yield url, data_dir
     finally:
         process.send_signal(signal.SIGTERM)

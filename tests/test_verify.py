@@ -34,6 +34,7 @@ from skill.verify import (
     verify_timestamp,
 )
 from tests.alexa_pki import BadChain, CertFetcher, bad_chain, test_pki
+from tests.clock import START
 
 BODY = b'{"version":"1.0","request":{"type":"LaunchRequest"}}'
 URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem"
@@ -219,7 +220,7 @@ def test_validated_chain_is_cached() -> None:
 def test_cache_not_used_after_not_after() -> None:
     pki = test_pki()
     fetcher = pki.fetcher()
-    now = [datetime.now(UTC)]
+    now = [START]
     verifier = pki.verifier(clock=lambda: now[0], fetcher=fetcher)
     _verify(verifier, pki.sign(BODY))
     now[0] = _leaf_not_after() + timedelta(seconds=1)
@@ -297,15 +298,16 @@ class _CertHandler(http.server.BaseHTTPRequestHandler):
 def _self_signed_localhost(directory: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
+    # OpenSSL checks this server certificate against the machine's real clock, which no test
+    # can pin: give it a window that holds on any day the tests could ever run.
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1))
-        .not_valid_after(now + timedelta(days=1))
+        .not_valid_before(datetime(2000, 1, 1, tzinfo=UTC))
+        .not_valid_after(datetime(9999, 12, 31, tzinfo=UTC))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
@@ -387,21 +389,26 @@ def test_default_fetcher_timeout_becomes_verification_error(local_https: str) ->
 
 # --- timestamp ------------------------------------------------------------------------------
 
-NOW = datetime(2026, 11, 25, 3, 0, 0, tzinfo=UTC)
+NOW = START
 
 
 def _iso(delta_seconds: float) -> str:
     return (NOW + timedelta(seconds=delta_seconds)).isoformat().replace("+00:00", "Z")
 
 
+#: NOW as Alexa writes it, and without its zone (all relative to the pinned clock).
+_NOW_Z = NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+_NOW_NAIVE = NOW.strftime("%Y-%m-%dT%H:%M:%S")
+
+
 @pytest.mark.parametrize(
     "timestamp",
     [
-        "2026-11-25T03:00:00Z",
+        _NOW_Z,
         _iso(-150),
         _iso(150),
-        "2026-11-25T04:00:00+01:00",
-        "2026-11-25T03:00:00.123Z",
+        NOW.astimezone(timezone(timedelta(hours=1))).isoformat(),
+        f"{_NOW_NAIVE}.123Z",
     ],
 )
 def test_timestamp_within_tolerance_passes(timestamp: str) -> None:
@@ -413,11 +420,11 @@ def test_timestamp_within_tolerance_passes(timestamp: str) -> None:
     [
         (_iso(-151), "too old"),
         (_iso(151), "in the future"),
-        ("2026-11-25T03:00:00", "no timezone"),
-        ("2026-11-25", "no timezone"),
+        (_NOW_NAIVE, "no timezone"),
+        (NOW.date().isoformat(), "no timezone"),
         ("yesterday", "not an ISO-8601"),
         ("", "not an ISO-8601"),
-        (1764039600000, "must be a string"),
+        (int(NOW.timestamp() * 1000), "must be a string"),
         (None, "must be a string"),
         (NOW, "must be a string"),
     ],

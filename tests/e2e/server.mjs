@@ -97,14 +97,14 @@ export async function startServer(extraEnv = {}) {
   };
 
   const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;  // a busy 2-core machine can be slow to boot
   while (Date.now() < deadline) {
     if (exited !== null) {
       await stop();
       throw new Error(`server exited early (${JSON.stringify(exited)}):\n${output}`);
     }
     try {
-      const response = await fetch(`${baseUrl}/healthz`);
+      const response = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
       if (response.ok) return { baseUrl, stop, output: () => output };
     } catch {
       // not listening yet
@@ -112,5 +112,5 @@ export async function startServer(extraEnv = {}) {
     await new Promise((done) => setTimeout(done, 150));
   }
   await stop();
-  throw new Error(`server did not answer /healthz within 30 s:\n${output}`);
+  throw new Error(`server did not answer /healthz within 90 s:\n${output}`);
 }
