@@ -27,10 +27,16 @@ from skill.kidtime import (
     summarize_week,
     week_start,
 )
+from tests.clock import WEDNESDAY
 
-# A Wednesday: the week runs Monday 23 to Sunday 29 November 2026.
-WEDNESDAY = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-MONDAY = date(2026, 11, 23)
+# A Wednesday from the pinned clock: its week runs from MONDAY to MONDAY + 6 days.
+MONDAY = WEDNESDAY.date() - timedelta(days=2)
+TUESDAY = MONDAY + timedelta(days=1)
+
+
+def at(day: date, hour: int, minute: int = 0, second: int = 0, tz: Any = UTC) -> datetime:
+    """``day`` at a time of day (aware in UTC unless ``tz`` says otherwise)."""
+    return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=tz)
 
 
 def session(day: date | datetime, minutes: object = 10, hour: int = 10) -> dict[str, Any]:
@@ -289,7 +295,7 @@ def test_week_start_is_the_monday_of_the_week(offset: int) -> None:
 
 
 def test_week_start_sunday_belongs_to_the_week_before_the_next_monday() -> None:
-    sunday = date(2026, 11, 29)
+    sunday = MONDAY + timedelta(days=6)
     assert week_start(sunday) == MONDAY
     assert week_start(sunday + timedelta(days=1)) == MONDAY + timedelta(days=7)
 
@@ -363,7 +369,7 @@ def test_summarize_week_counts_sessions_and_minutes_since_monday() -> None:
     sessions = [
         session(MONDAY, 10),
         session(MONDAY, 5, hour=18),
-        session(date(2026, 11, 25), 20),
+        session(WEDNESDAY.date(), 20),
     ]
     assert summarize_week(sessions, WEDNESDAY) == WeekSummary(3, 35, 1)
 
@@ -376,7 +382,7 @@ def test_summarize_week_leaves_out_last_week_but_streak_spans_it() -> None:
         session(MONDAY, 10),
         session(MONDAY + timedelta(days=1), 7),
     ]
-    tuesday_evening = datetime(2026, 11, 24, 21, 0, tzinfo=UTC)
+    tuesday_evening = at(TUESDAY, 21)
     summary = summarize_week(sessions, tuesday_evening)
     assert summary.sessions == 2
     assert summary.minutes == 17
@@ -385,8 +391,8 @@ def test_summarize_week_leaves_out_last_week_but_streak_spans_it() -> None:
 
 def test_summarize_week_monday_midnight_boundary() -> None:
     sessions = [
-        session(datetime(2026, 11, 22, 23, 59, 59)),
-        session(datetime(2026, 11, 23, 0, 0, 0), minutes=3),
+        session(at(MONDAY - timedelta(days=1), 23, 59, 59, tz=None)),
+        session(at(MONDAY, 0, tz=None), minutes=3),
     ]
     summary = summarize_week(sessions, WEDNESDAY)
     assert (summary.sessions, summary.minutes) == (1, 3)
@@ -394,19 +400,19 @@ def test_summarize_week_monday_midnight_boundary() -> None:
 
 def test_summarize_week_on_monday_starts_a_new_week() -> None:
     sessions = [session(MONDAY - timedelta(days=i), 10) for i in range(1, 4)]
-    monday_morning = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    monday_morning = at(MONDAY, 8)
     summary = summarize_week(sessions, monday_morning)
     assert (summary.sessions, summary.minutes) == (0, 0)
     assert summary.streak_days == 3  # yesterday, and the two days before
 
 
 def test_summarize_week_ignores_sessions_after_now() -> None:
-    sessions = [session(date(2026, 11, 25), 10), session(date(2026, 11, 27), 50)]
+    sessions = [session(WEDNESDAY.date(), 10), session(MONDAY + timedelta(days=4), 50)]
     assert summarize_week(sessions, WEDNESDAY) == WeekSummary(1, 10, 1)
 
 
 def test_summarize_week_reads_aware_timestamps() -> None:
-    sessions = [session(datetime(2026, 11, 24, 10, 0, tzinfo=UTC), 12)]
+    sessions = [session(at(TUESDAY, 10), 12)]
     assert summarize_week(sessions, WEDNESDAY) == WeekSummary(1, 12, 1)
 
 
@@ -425,12 +431,12 @@ def test_summarize_week_missing_minutes_count_as_zero() -> None:
         {"started_at": "", "minutes": 10},
         {"started_at": "yesterday", "minutes": 10},
         {"started_at": 123, "minutes": 10},
-        {"started_at": ["2026-11-24"], "minutes": 10},
+        {"started_at": [TUESDAY.isoformat()], "minutes": 10},
         {"started_at": "2026-13-45T10:00:00", "minutes": 10},
     ],
 )
 def test_summarize_week_skips_entries_without_a_readable_start(bad: dict[str, Any]) -> None:
-    sessions = [bad, session(date(2026, 11, 24), 6), bad]
+    sessions = [bad, session(TUESDAY, 6), bad]
     assert summarize_week(sessions, WEDNESDAY) == WeekSummary(1, 6, 1)
 
 
@@ -438,15 +444,15 @@ def test_summarize_week_skips_entries_without_a_readable_start(bad: dict[str, An
 def test_summarize_week_unreadable_minutes_count_the_session_but_no_minutes(
     minutes: object,
 ) -> None:
-    sessions = [session(date(2026, 11, 24), minutes), session(date(2026, 11, 24), 6)]
+    sessions = [session(TUESDAY, minutes), session(TUESDAY, 6)]
     assert summarize_week(sessions, WEDNESDAY) == WeekSummary(2, 6, 1)
 
 
 @pytest.mark.parametrize(
-    "junk", [None, "2026-11-24T10:00:00", 5, ["started_at"], ("started_at", "x"), b"{}"]
+    "junk", [None, f"{TUESDAY.isoformat()}T10:00:00", 5, ["started_at"], ("started_at", "x"), b"{}"]
 )
 def test_summarize_week_and_prune_skip_non_mapping_entries(junk: object) -> None:
-    good = session(date(2026, 11, 24), 6)
+    good = session(TUESDAY, 6)
     sessions: list[Any] = [junk, good, junk]
     assert summarize_week(sessions, WEDNESDAY) == WeekSummary(1, 6, 1)
     assert prune(sessions, WEDNESDAY) == [good]

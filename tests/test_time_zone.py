@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,13 +14,16 @@ from skill.kidtime import WeekSummary, summarize_week
 from speech.catalog import load_catalogs
 from tests import envelopes as E
 from tests.alexa_api_server import FakeAlexaApi, running
+from tests.clock import WEDNESDAY
 from tests.conftest import Reply, Skill
 
 US = load_catalogs().for_locale("en-US")
 DEVICE = "amzn1.ask.device.TEST"
 SETTINGS = f"/v2/devices/{DEVICE}/settings/System.timeZone"
-# Sunday 29 November 2026, late evening in London: already Monday morning in Tokyo.
-SUNDAY_LATE = datetime(2026, 11, 29, 23, 0, tzinfo=UTC)
+# The week's Sunday, late evening in London: already Monday morning in Tokyo.
+SUNDAY_LATE = WEDNESDAY + timedelta(days=4, hours=14)
+#: The next Monday 03:00 UTC: still Sunday evening in Los Angeles.
+MONDAY_EARLY = WEDNESDAY + timedelta(days=4, hours=18)
 
 
 @pytest.fixture
@@ -43,6 +46,7 @@ def kid_time(skill: Skill, api: FakeAlexaApi, minutes: int) -> Reply:
 
 def a_week_with_a_late_sunday(skill: Skill, api: FakeAlexaApi) -> Reply:
     """Wednesday 09:00 UTC for 10 minutes, then Sunday 23:00 UTC for 30 minutes."""
+    skill.clock.now = WEDNESDAY
     kid_time(skill, api, 10)
     skill.clock.now = SUNDAY_LATE
     return kid_time(skill, api, 30)
@@ -66,7 +70,7 @@ def test_late_sunday_utc_is_next_monday_in_tokyo(skill: Skill, api: FakeAlexaApi
 
 
 def test_summary_in_utc_counts_both(skill: Skill, api: FakeAlexaApi) -> None:
-    api.time_zone = "Europe/London"  # UTC+0 in November
+    api.time_zone = "Atlantic/Reykjavik"  # UTC+0 all year, whatever day START is
     a_week_with_a_late_sunday(skill, api)
     summary = post(skill, api, "KidTimeSummaryIntent")
     assert US.text("summary.sessions", count=2) in summary.text
@@ -75,8 +79,9 @@ def test_summary_in_utc_counts_both(skill: Skill, api: FakeAlexaApi) -> None:
 
 def test_early_monday_utc_is_still_sunday_in_los_angeles(skill: Skill, api: FakeAlexaApi) -> None:
     api.time_zone = "America/Los_Angeles"
+    skill.clock.now = WEDNESDAY
     kid_time(skill, api, 10)
-    skill.clock.now = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)  # Sunday 19:00 in LA
+    skill.clock.now = MONDAY_EARLY  # Sunday 19:00 (20:00 in summer time) in LA
     done = kid_time(skill, api, 20)
     assert done.text.endswith(US.text("kidtime.done_week", count=2))
 
@@ -138,6 +143,7 @@ def test_failures_fall_back_to_utc(
 
 def test_unreachable_settings_api_falls_back_to_utc(skill: Skill, api: FakeAlexaApi) -> None:
     api.time_zone = "Asia/Tokyo"
+    skill.clock.now = WEDNESDAY
     kid_time(skill, api, 10)
     skill.clock.now = SUNDAY_LATE
     post(skill, api, "StartKidTimeIntent", {"duration": "PT30M"})
@@ -161,10 +167,10 @@ def test_request_without_api_access_uses_utc(skill: Skill, api: FakeAlexaApi) ->
 
 def test_summarize_week_reads_session_days_in_nows_zone() -> None:
     sessions = [
-        {"started_at": "2026-11-25T09:00:00+00:00", "minutes": 10},
-        {"started_at": "2026-11-29T23:00:00+00:00", "minutes": 30},
+        {"started_at": WEDNESDAY.isoformat(), "minutes": 10},
+        {"started_at": SUNDAY_LATE.isoformat(), "minutes": 30},
     ]
-    now = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)
+    now = SUNDAY_LATE + timedelta(minutes=30)
     assert summarize_week(sessions, now) == WeekSummary(2, 40, 1)
     tokyo = now.astimezone(ZoneInfo("Asia/Tokyo"))
     assert summarize_week(sessions, tokyo) == WeekSummary(1, 30, 1)
@@ -172,10 +178,11 @@ def test_summarize_week_reads_session_days_in_nows_zone() -> None:
 
 def test_summarize_week_streak_crosses_midnight_in_local_time() -> None:
     # One UTC day, but 23:30 and 00:30 in Tokyo: two local days in a row.
+    tuesday = WEDNESDAY - timedelta(days=1)
     sessions = [
-        {"started_at": "2026-11-24T14:30:00+00:00", "minutes": 10},
-        {"started_at": "2026-11-24T15:30:00+00:00", "minutes": 10},
+        {"started_at": tuesday.replace(hour=14, minute=30).isoformat(), "minutes": 10},
+        {"started_at": tuesday.replace(hour=15, minute=30).isoformat(), "minutes": 10},
     ]
-    now = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
+    now = WEDNESDAY.replace(hour=1)
     assert summarize_week(sessions, now).streak_days == 1
     assert summarize_week(sessions, now.astimezone(ZoneInfo("Asia/Tokyo"))).streak_days == 2
