@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from skill import visuals
+from skill.alexa import visuals
 from speech.catalog import load_catalogs
 from tests import envelopes as E
 from tests.conftest import Reply, Skill

@@ -1,5 +1,6 @@
-"""The local web console (skill/console.py): routes, turns through /alexa, session carry-over,
-input checks and offline audio. Expected speech comes from the content file, never literals."""
+"""The local web console (skill/devtools/console.py): routes, turns through /alexa, session
+carry-over, input checks and offline audio. Expected speech comes from the content file, never
+literals."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from skill.console import MAX_SSML_CHARS, MAX_TEXT_CHARS, example_utterances
-from skill.simulator import FALLBACK_INTENT, UtteranceMatcher, load_model
+from skill.devtools.console import MAX_SSML_CHARS, MAX_TEXT_CHARS, example_utterances
+from skill.devtools.simulator import FALLBACK_INTENT, UtteranceMatcher, load_model
 from speech.catalog import Catalog, load_catalogs
 from tests.conftest import Skill
 

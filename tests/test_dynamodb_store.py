@@ -21,9 +21,9 @@ from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 
+from skill.alexa.handlers.base import Deps
 from skill.app import create_app
 from skill.config import Config, ConfigError
-from skill.handlers.base import Deps
 from skill.persistence import (
     DynamoDbStore,
     _from_dynamodb,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from skill.handlers.content import clean_given_name
+from skill.alexa.handlers.content import clean_given_name
 from skill.store import TinyDBPersistenceAdapter
 from speech import compose
 from speech.catalog import load_catalogs

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from skill.simulator import (
+from skill.devtools.simulator import (
     BUILTIN_PHRASES,
     InteractionModel,
     available_locales,

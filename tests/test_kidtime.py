@@ -1,4 +1,4 @@
-"""Unit tests for the pure kid-time rules in :mod:`skill.kidtime`."""
+"""Unit tests for the pure kid-time rules in :mod:`skill.domain.kidtime`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skill import kidtime
-from skill.kidtime import (
+from skill.domain import kidtime
+from skill.domain.kidtime import (
     DEFAULT_MINUTES,
     KEEP_DAYS,
     MAX_MINUTES,

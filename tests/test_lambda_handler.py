@@ -15,8 +15,8 @@ from ask_sdk_model.response import Response
 
 from skill import lambda_handler as L
 from skill.config import ConfigError
-from skill.runner import WRITE_ATTEMPTS, SkillRunner
 from skill.store import StaleWriteError, TinyDBPersistenceAdapter
+from skill.web.runner import WRITE_ATTEMPTS, SkillRunner
 from speech import ssml
 from speech.catalog import load_catalogs
 from tests import envelopes as E

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from skill.builder import HANDLED_INTENTS
+from skill.alexa.builder import HANDLED_INTENTS
 
 MODELS = sorted((Path(__file__).resolve().parents[1] / "interaction_models").glob("*-*.json"))
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from skill.alexa.handlers.services import GIVEN_NAME_SCOPE, TIMERS_SCOPE
 from skill.cli import main
-from skill.handlers.services import GIVEN_NAME_SCOPE, TIMERS_SCOPE
-from skill.packaging import (
+from skill.devtools.packaging import (
     LOCALE_COUNTRIES,
     PackageError,
     build_manifest,
@@ -21,7 +21,7 @@ from skill.packaging import (
     load_publishing,
     package_command,
 )
-from skill.simulator import load_model
+from skill.devtools.simulator import load_model
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "interaction_models"
 LOCALES = ["en-US", "en-GB", "en-AU", "en-CA", "en-IN"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from skill.builder import HANDLED_INTENTS
+from skill.alexa.builder import HANDLED_INTENTS
 from speech import compose, ssml
 from speech.catalog import Catalog, load_catalogs
 from tests import envelopes as E

@@ -14,8 +14,8 @@ from ask_sdk_core.serialize import DefaultSerializer
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
-from skill import simulator
-from skill.simulator import (
+from skill.devtools import simulator
+from skill.devtools.simulator import (
     AppTransport,
     Conversation,
     EnvelopeFactory,
@@ -114,7 +114,7 @@ def test_not_durations(spoken: str) -> None:
 
 
 def test_durations_agree_with_the_skills_parser() -> None:
-    from skill.kidtime import parse_duration_minutes
+    from skill.domain.kidtime import parse_duration_minutes
 
     for spoken, minutes in [("half an hour", 30), ("1 hour 15 minutes", 75), ("ten min", 10)]:
         assert parse_duration_minutes(spoken_duration_to_iso(spoken)) == minutes

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from skill.cli import main
-from skill.simulator import _speaker
+from skill.devtools.simulator import _speaker
 from speech.catalog import load_catalogs
 from speech.compose import speakable
 from speech.offline import OfflineSpeaker, voice_for_locale, wav_duration

@@ -1,4 +1,4 @@
-"""``GET /speech/<key>.wav`` (skill/speech_routes.py) via the real app and the real espeak-ng."""
+"""``GET /speech/<key>.wav`` (skill/web/speech_routes.py) via the real app and espeak-ng."""
 
 from __future__ import annotations
 

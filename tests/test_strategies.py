@@ -1,4 +1,4 @@
-"""Unit tests for strategy rotation and topic matching in :mod:`skill.strategies`."""
+"""Unit tests for strategy rotation and topic matching in :mod:`skill.domain.strategies`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skill.strategies import Pick, match_topic, next_strategy
+from skill.domain.strategies import Pick, match_topic, next_strategy
 from speech.catalog import load_catalogs
 
 IDS = ("good-enough", "boundaries", "kid-time", "delegate")

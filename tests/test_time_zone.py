@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from skill.kidtime import WeekSummary, summarize_week
+from skill.domain.kidtime import WeekSummary, summarize_week
 from speech.catalog import load_catalogs
 from tests import envelopes as E
 from tests.alexa_api_server import FakeAlexaApi, running

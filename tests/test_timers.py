@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from skill.alexa_api import (
+from skill.alexa.alexa_api import (
     ALEXA_API_HOSTS,
     LOOPBACK_HOSTS,
     AlexaApi,
@@ -19,9 +19,9 @@ from skill.alexa_api import (
     ApiAccess,
     TimerRequest,
 )
+from skill.alexa.handlers.base import Deps
 from skill.app import create_app
 from skill.config import Config
-from skill.handlers.base import Deps
 from skill.store import TinyDBPersistenceAdapter
 from speech.catalog import load_catalogs
 from tests import envelopes as E

@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skill.verify import (
+from skill.web.verify import (
     SKILL_EVENT_TOLERANCE_SECONDS,
     TIMESTAMP_TOLERANCE_SECONDS,
     SignatureVerifier,

@@ -76,7 +76,7 @@ class InteractionModel:
 
 def default_models_dir() -> Path | None:
     """The repository's ``interaction_models`` folder when it exists on disk."""
-    path = Path(__file__).resolve().parents[2] / "interaction_models"
+    path = Path(__file__).resolve().parents[3] / "interaction_models"
     return path if path.is_dir() else None
 
 
@@ -93,7 +93,7 @@ def _read_model_text(locale: str, models_dir: Path | None) -> str:
             return resource.read_text(encoding="utf-8")
     except (ModuleNotFoundError, TypeError, FileNotFoundError, NotADirectoryError):
         pass
-    fallback = Path(__file__).resolve().parents[2] / "interaction_models" / name
+    fallback = Path(__file__).resolve().parents[3] / "interaction_models" / name
     if not fallback.is_file():
         raise ModelError(f"no interaction model for {locale}")
     return fallback.read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 
-from skill.handlers.base import (
+from skill.alexa.handlers.base import (
     OFFER,
     Deps,
     answer,
@@ -21,8 +21,8 @@ from skill.handlers.base import (
     session,
     user_state,
 )
-from skill.handlers.first_steps import ask_about_focus, focus_to_check
-from skill.handlers.kid_time import running_minutes
+from skill.alexa.handlers.first_steps import ask_about_focus, focus_to_check
+from skill.alexa.handlers.kid_time import running_minutes
 
 logger = logging.getLogger(__name__)
 

@@ -13,18 +13,18 @@ from pathlib import Path
 
 import click
 
-from skill.simulator.constants import DEFAULT_SKILL_ID, DEFAULT_USER_ID
-from skill.simulator.conversation import (
+from skill.devtools.simulator.constants import DEFAULT_SKILL_ID, DEFAULT_USER_ID
+from skill.devtools.simulator.conversation import (
     AppTransport,
     Conversation,
     HttpTransport,
     Transport,
     Turn,
 )
-from skill.simulator.envelopes import EnvelopeFactory
-from skill.simulator.matcher import SlotValue, UtteranceMatcher
-from skill.simulator.model import ModelError, load_model
-from skill.simulator.replay import load_replay, replay_from_turns, run_replay
+from skill.devtools.simulator.envelopes import EnvelopeFactory
+from skill.devtools.simulator.matcher import SlotValue, UtteranceMatcher
+from skill.devtools.simulator.model import ModelError, load_model
+from skill.devtools.simulator.replay import load_replay, replay_from_turns, run_replay
 
 
 @contextmanager
@@ -35,8 +35,8 @@ def _transport(
     if url:
         yield HttpTransport(url), skill_id or DEFAULT_SKILL_ID
         return
-    from skill.app import create_app
     from skill.config import Config, ConfigError
+    from skill.web.app import create_app
 
     try:
         config = Config.from_env().with_changes(verify_signatures=False)

@@ -13,7 +13,7 @@ from ask_sdk_model import Response
 from ask_sdk_model.slu.entityresolution import StatusCode
 from ask_sdk_model.ui import SimpleCard
 
-from skill.alexa_api import AlexaApi
+from skill.alexa.alexa_api import AlexaApi
 from speech import ssml
 from speech.catalog import Catalog
 

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from skill.simulator.constants import FALLBACK_INTENT, JSON, LAUNCH_REQUEST
-from skill.simulator.envelopes import EnvelopeFactory, SessionState
-from skill.simulator.matcher import Match, SlotValue, UtteranceMatcher
-from skill.simulator.text import _SPACES
+from skill.devtools.simulator.constants import FALLBACK_INTENT, JSON, LAUNCH_REQUEST
+from skill.devtools.simulator.envelopes import EnvelopeFactory, SessionState
+from skill.devtools.simulator.matcher import Match, SlotValue, UtteranceMatcher
+from skill.devtools.simulator.text import _SPACES
 
 if TYPE_CHECKING:
     from flask import Flask

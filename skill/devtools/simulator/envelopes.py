@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from skill.simulator.constants import (
+from skill.devtools.simulator.constants import (
     API_ENDPOINT,
     DEFAULT_DEVICE_ID,
     DEFAULT_SKILL_ID,
@@ -17,8 +17,8 @@ from skill.simulator.constants import (
     JSON,
     LAUNCH_REQUEST,
 )
-from skill.simulator.matcher import Match, SlotValue
-from skill.simulator.model import InteractionModel
+from skill.devtools.simulator.matcher import Match, SlotValue
+from skill.devtools.simulator.model import InteractionModel
 
 
 def _utc_now() -> datetime:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skill.simulator.constants import JSON
-from skill.simulator.conversation import Conversation, Turn
+from skill.devtools.simulator.constants import JSON
+from skill.devtools.simulator.conversation import Conversation, Turn
 
 
 @dataclass

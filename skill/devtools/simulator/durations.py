@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
-from skill.simulator.text import normalize
+from skill.devtools.simulator.text import normalize
 
 _UNITS: dict[str, str] = {}
 for _unit, _names in {

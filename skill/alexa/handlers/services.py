@@ -12,8 +12,8 @@ from ask_sdk_model.interfaces.connections import SendRequestDirective
 from ask_sdk_model.permission_status import PermissionStatus
 from ask_sdk_model.ui import AskForPermissionsConsentCard
 
-from skill.alexa_api import AlexaApi, AlexaApiError, ApiAccess
-from skill.handlers.base import session
+from skill.alexa.alexa_api import AlexaApi, AlexaApiError, ApiAccess
+from skill.alexa.handlers.base import session
 
 logger = logging.getLogger(__name__)
 

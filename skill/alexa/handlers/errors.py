@@ -8,7 +8,7 @@ from ask_sdk_core.dispatch_components import AbstractExceptionHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.handlers.base import CATALOG, answer
+from skill.alexa.handlers.base import CATALOG, answer
 from skill.store import StaleWriteError
 from speech.catalog import Catalog, Catalogs
 

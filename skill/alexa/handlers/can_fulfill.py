@@ -21,9 +21,9 @@ from ask_sdk_model.canfulfill import (
     CanUnderstandSlotValues,
 )
 
-from skill import kidtime
-from skill.handlers.base import catalog_of, resolved_id
-from skill.strategies import match_topic
+from skill.alexa.handlers.base import catalog_of, resolved_id
+from skill.domain import kidtime
+from skill.domain.strategies import match_topic
 from speech.catalog import Catalog
 
 #: Per slot: (can understand, can fulfill).

@@ -12,9 +12,9 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 
-from skill.builder import HANDLED_REQUEST_TYPES
-from skill.envelope import envelope_problem
+from skill.alexa.builder import HANDLED_REQUEST_TYPES
 from skill.store import StaleWriteError
+from skill.web.envelope import envelope_problem
 
 #: A stale write means another request for the same user won the race; re-run on fresh state.
 #: One person's requests rarely overlap; under a burst, exponential back-off spreads them out.

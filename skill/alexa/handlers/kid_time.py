@@ -11,17 +11,17 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_slot, is_intent_name, is_request_type
 from ask_sdk_model import Response
 
-from skill import kidtime
-from skill.alexa_api import AlexaApi, AlexaApiError, TimerRequest
-from skill.handlers.base import Deps, answer, catalog_of, save_user_state, user_state
-from skill.handlers.services import (
+from skill.alexa.alexa_api import AlexaApi, AlexaApiError, TimerRequest
+from skill.alexa.handlers.base import Deps, answer, catalog_of, save_user_state, user_state
+from skill.alexa.handlers.services import (
     api_access,
     ask_for_timers,
     local_now,
     timers_consent_card,
     timers_granted,
 )
-from skill.visuals import kid_time_screen, supports_apl
+from skill.alexa.visuals import kid_time_screen, supports_apl
+from skill.domain import kidtime
 from speech import compose, ssml
 from speech.catalog import Catalog
 

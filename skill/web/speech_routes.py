@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 
-from flask import Blueprint, Response, jsonify, request, send_file
+from flask import Blueprint, Response, request, send_file
 
+from skill.web.errors import error_response
 from speech.catalog import Catalog, Catalogs
 from speech.compose import speakable
 from speech.offline import OfflineSpeaker, SpeechError, cache_key
@@ -19,11 +20,6 @@ from speech.offline import OfflineSpeaker, SpeechError, cache_key
 #: Clients may reuse audio this long before revalidating; the ETag makes revalidation cheap, and
 #: the URL does not change when the content is edited, so this is kept short-ish.
 MAX_AGE_SECONDS = 3600
-
-
-def _error(status: int, code: str, message: str) -> tuple[Response, int]:
-    # Same body shape as every other refusal in skill/app.py (not imported: app imports us).
-    return jsonify({"error": code, "message": message}), status
 
 
 def speech_blueprint(
@@ -47,11 +43,11 @@ def speech_blueprint(
         document = documents_for(catalog).get(key)
         if document is None:
             # The key only ever selects a document by name; it never becomes part of a path.
-            return _error(404, "not_found", f"no speech named {key!r}")
+            return error_response(404, "not_found", f"no speech named {key!r}")
         try:
             wav = speaker.render(document, catalog.offline_voice)
         except SpeechError as exc:
-            return _error(503, "speech_unavailable", f"offline speech failed: {exc}")
+            return error_response(503, "speech_unavailable", f"offline speech failed: {exc}")
         return send_file(
             wav,
             mimetype="audio/wav",

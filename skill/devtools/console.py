@@ -1,16 +1,18 @@
 """The local web console: type what you would say to Alexa and see what the skill answers.
 
-Development only (``create_app`` registers it when ``Config.dev_console`` is true, which
-``mama-moments run --dev`` sets). Each turn goes through the app's own ``POST /alexa`` in-process
-(the simulator's :class:`~skill.simulator.Conversation` over an :class:`AppTransport`), so the
-console exercises exactly the skill, checks and store that Alexa would reach.
+Development only: a :class:`ConsoleExtension` handed to ``create_app(extensions=...)`` adds it
+(``skill.app`` does so when ``Config.dev_console`` is true, which ``mama-moments run --dev`` sets);
+the web app itself never imports this module. Each turn goes through the app's own
+``POST /alexa`` in-process (the simulator's :class:`~skill.devtools.simulator.Conversation` over
+an :class:`AppTransport`), so the console exercises exactly the skill, checks and store that Alexa
+would reach.
 
 The server keeps no conversation state: every answer carries a ``session`` object (user id,
 session id, session attributes) that the page sends back with its next utterance.
 
 Routes:
 
-* ``GET /console`` — the page (static files under ``skill/console/``);
+* ``GET /console`` — the page (static files under ``skill/devtools/console/``);
 * ``GET /console/api/model?locale=`` — invocation name, locales and example utterances;
 * ``POST /console/api/say`` — ``{"text", "locale", "session"}`` → one turn as JSON;
 * ``POST /console/api/audio`` — ``{"ssml", "locale"}`` → ``audio/wav`` from the offline voice.
@@ -31,7 +33,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_file
 
 from skill.config import Config
-from skill.simulator import (
+from skill.devtools.simulator import (
     BUILTIN_PHRASES,
     DEFAULT_SKILL_ID,
     FALLBACK_INTENT,
@@ -47,6 +49,7 @@ from skill.simulator import (
     available_locales,
     load_model,
 )
+from skill.web.errors import error_response
 from speech.catalog import Catalogs
 from speech.offline import OfflineSpeaker, SpeechError, ssml_to_segments
 
@@ -91,12 +94,6 @@ class ConsoleError(Exception):
         self.status = status
         self.code = code
         self.message = message
-
-
-def _error(status: int, code: str, message: str) -> tuple[Response, int]:
-    # Same body shape as the /alexa refusals (skill.app.error_response), without importing
-    # skill.app, which imports this module.
-    return jsonify({"error": code, "message": message}), status
 
 
 def _utc_now() -> datetime:
@@ -282,8 +279,8 @@ def console_blueprint(
         return response
 
     @blueprint.errorhandler(ConsoleError)
-    def console_error(exc: ConsoleError) -> tuple[Response, int]:
-        return _error(exc.status, exc.code, exc.message)
+    def consoleerror_response(exc: ConsoleError) -> tuple[Response, int]:
+        return error_response(exc.status, exc.code, exc.message)
 
     @blueprint.get("/console")
     def page() -> Response:
@@ -345,17 +342,31 @@ def console_blueprint(
         try:
             # Pure: bad or empty SSML is the caller's fault, not the engine's.
             if not ssml_to_segments(ssml):
-                return _error(400, "invalid_ssml", "the SSML has nothing to say")
+                return error_response(400, "invalid_ssml", "the SSML has nothing to say")
         except SpeechError as exc:
-            return _error(400, "invalid_ssml", str(exc))
+            return error_response(400, "invalid_ssml", str(exc))
         voice = catalogs.for_locale(locale).offline_voice
         try:
             wav = _speaker().render(ssml, voice)
         except SpeechError as exc:
-            return _error(503, "speech_unavailable", str(exc))
+            return error_response(503, "speech_unavailable", str(exc))
         return send_file(wav, mimetype="audio/wav", max_age=0)
 
     return blueprint
 
 
-__all__ = ["ConsoleError", "console_blueprint", "example_utterances"]
+class ConsoleExtension:
+    """Adds the console to a built app (Flask's ``init_app`` pattern).
+
+    The app it runs, its config, content and clock are the app's own (``app.extensions``), so
+    the console is given what it drives instead of building an app itself.
+    """
+
+    def init_app(self, app: Flask) -> None:
+        state = app.extensions["mama_moments"]
+        app.register_blueprint(
+            console_blueprint(state["config"], state["catalogs"], clock=state["clock"])
+        )
+
+
+__all__ = ["ConsoleError", "ConsoleExtension", "console_blueprint", "example_utterances"]

@@ -9,7 +9,7 @@ from ask_sdk_core.utils import get_slot, is_intent_name
 from ask_sdk_model import Intent, Response, Slot
 from ask_sdk_model.dialog import ElicitSlotDirective
 
-from skill.handlers.base import (
+from skill.alexa.handlers.base import (
     Deps,
     answer,
     answer_then_menu,
@@ -20,7 +20,7 @@ from skill.handlers.base import (
     session,
     user_state,
 )
-from skill.handlers.content import LAST_STRATEGY, OFFER_STRATEGY, answer_offering_strategy
+from skill.alexa.handlers.content import LAST_STRATEGY, OFFER_STRATEGY, answer_offering_strategy
 from speech import compose, ssml
 
 #: Offer names understood by the Yes and No handlers.

@@ -11,8 +11,8 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_slot, is_intent_name
 from ask_sdk_model import Response
 
-from skill.alexa_api import AlexaApi
-from skill.handlers.base import (
+from skill.alexa.alexa_api import AlexaApi
+from skill.alexa.handlers.base import (
     LAST,
     OFFER,
     READ_ALONG,
@@ -26,8 +26,8 @@ from skill.handlers.base import (
     session,
     user_state,
 )
-from skill.handlers.services import profile_given_name
-from skill.strategies import match_topic, next_strategy
+from skill.alexa.handlers.services import profile_given_name
+from skill.domain.strategies import match_topic, next_strategy
 from speech import compose, ssml
 from speech.catalog import Catalog
 

@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TypedDict
 
-from skill.simulator.constants import FALLBACK_INTENT, LAUNCH_REQUEST
-from skill.simulator.durations import spoken_duration_to_iso
-from skill.simulator.model import IntentDef, InteractionModel, TypeValue
-from skill.simulator.text import _key, normalize
+from skill.devtools.simulator.constants import FALLBACK_INTENT, LAUNCH_REQUEST
+from skill.devtools.simulator.durations import spoken_duration_to_iso
+from skill.devtools.simulator.model import IntentDef, InteractionModel, TypeValue
+from skill.devtools.simulator.text import _key, normalize
 
 
 class SlotValue(TypedDict):

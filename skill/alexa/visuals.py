@@ -1,7 +1,7 @@
 """APL screens for devices with a display: the letter, and a kid-time countdown.
 
-The documents live in ``skill/apl/`` and hold layout only; every word shown comes from the content
-catalog through the datasource, so the owner edits screen text where she edits speech.
+The documents live in ``skill/alexa/apl/`` and hold layout only; every word shown comes from the
+content catalog through the datasource, so the owner edits screen text where she edits speech.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ KID_TIME_TOKEN = "kid-time"
 
 @cache
 def document(name: str) -> dict[str, Any]:
-    """An APL document from ``skill/apl/<name>.json`` (read once per process)."""
-    text = (resources.files("skill") / "apl" / f"{name}.json").read_text(encoding="utf-8")
+    """An APL document from ``skill/alexa/apl/<name>.json`` (read once per process)."""
+    text = (resources.files("skill.alexa") / "apl" / f"{name}.json").read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 

@@ -7,9 +7,9 @@ from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
-from skill.handlers.base import Deps
-from skill.handlers.can_fulfill import CanFulfillHandler
-from skill.handlers.content import (
+from skill.alexa.handlers.base import Deps
+from skill.alexa.handlers.can_fulfill import CanFulfillHandler
+from skill.alexa.handlers.content import (
     OFFER_STRATEGY,
     ContentPieceHandler,
     LetterHandler,
@@ -20,7 +20,7 @@ from skill.handlers.content import (
     SetNameHandler,
     StrategyHandler,
 )
-from skill.handlers.conversation import (
+from skill.alexa.handlers.conversation import (
     OFFER_FORGET,
     FallbackHandler,
     ForgetMeHandler,
@@ -34,8 +34,8 @@ from skill.handlers.conversation import (
     StopHandler,
     YesHandler,
 )
-from skill.handlers.errors import ApologyExceptionHandler
-from skill.handlers.first_steps import (
+from skill.alexa.handlers.errors import ApologyExceptionHandler
+from skill.alexa.handlers.first_steps import (
     OFFER_FOCUS_CHECK,
     OFFER_SET_TRIGGER,
     ChooseFocusHandler,
@@ -46,15 +46,15 @@ from skill.handlers.first_steps import (
     focus_not_tried,
     focus_tried,
 )
-from skill.handlers.kid_time import (
+from skill.alexa.handlers.kid_time import (
     OFFER_KID_TIME,
     EndKidTimeHandler,
     KidTimeSummaryHandler,
     StartKidTimeHandler,
     TimerPermissionHandler,
 )
-from skill.interceptors import LocalizationInterceptor
-from skill.visuals import LetterScreenInterceptor
+from skill.alexa.interceptors import LocalizationInterceptor
+from skill.alexa.visuals import LetterScreenInterceptor
 from speech import compose
 from speech.catalog import Catalogs
 

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 import click
 
-from skill.handlers.services import GIVEN_NAME_SCOPE, TIMERS_SCOPE
-from skill.simulator import InteractionModel, ModelError, default_models_dir, parse_model
+from skill.alexa.handlers.services import GIVEN_NAME_SCOPE, TIMERS_SCOPE
+from skill.devtools.simulator import InteractionModel, ModelError, default_models_dir, parse_model
 
 #: Locales the skill is published in, with the country each one is distributed to.
 LOCALE_COUNTRIES: Mapping[str, str] = {
