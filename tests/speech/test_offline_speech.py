@@ -34,7 +34,7 @@ from speech.offline import (
     wav_duration,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BASE = 170
 
 SENTENCE = "Take a slow breath, put the phone in a drawer, and give your child ten whole minutes."

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONTENT_DIR = REPO / "speech" / "content"
 SEED = REPO.parent / "shared" / "seed" / "000_291a51652990c1c3.txt"
 RUN = 7

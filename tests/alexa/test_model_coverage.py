@@ -10,7 +10,7 @@ import pytest
 
 from skill.alexa.builder import HANDLED_INTENTS
 
-MODELS = sorted((Path(__file__).resolve().parents[1] / "interaction_models").glob("*-*.json"))
+MODELS = sorted((Path(__file__).resolve().parents[2] / "interaction_models").glob("*-*.json"))
 
 
 def test_there_are_models() -> None:

@@ -18,7 +18,7 @@ from skill.devtools.simulator import (
     normalize,
 )
 
-MODELS_DIR = Path(__file__).resolve().parents[1] / "interaction_models"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "interaction_models"
 LOCALES = ["en-US", "en-GB", "en-AU", "en-CA", "en-IN"]
 
 CUSTOM_INTENTS = {

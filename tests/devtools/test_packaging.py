@@ -23,7 +23,7 @@ from skill.devtools.packaging import (
 )
 from skill.devtools.simulator import load_model
 
-MODELS_DIR = Path(__file__).resolve().parents[1] / "interaction_models"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "interaction_models"
 LOCALES = ["en-US", "en-GB", "en-AU", "en-CA", "en-IN"]
 ENDPOINT = "https://skill.example.org/alexa"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:mama-moments"

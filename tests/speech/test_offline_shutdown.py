@@ -14,11 +14,12 @@ import sys
 import textwrap
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # Running one Hypothesis property from a script *file* first keeps the script's globals (so the
 # speaker and speech.offline) alive into module teardown, as the full suite does after
-# tests/test_catalog.py; without the atexit release this script printed the warning on every run.
+# tests/speech/test_catalog.py; without the atexit release this script printed the warning on
+# every run.
 SCRIPT = textwrap.dedent(
     """
     import sys

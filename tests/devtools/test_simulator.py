@@ -32,7 +32,7 @@ from skill.devtools.simulator import (
 )
 
 LOCALES = ["en-US", "en-GB", "en-AU", "en-CA", "en-IN"]
-DIALOGS = sorted((Path(__file__).parent / "dialogs").glob("*.json"))
+DIALOGS = sorted((Path(__file__).parents[1] / "dialogs").glob("*.json"))
 SKILL_ID = "amzn1.ask.skill.11111111-2222-4333-8444-555555555555"
 FIXED = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)
 
