@@ -6,15 +6,25 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import wave
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-from skill.devtools.console import MAX_SSML_CHARS, MAX_TEXT_CHARS, example_utterances
+from skill.config import Config
+from skill.devtools.console import (
+    MAX_SSML_CHARS,
+    MAX_TEXT_CHARS,
+    ConsoleExtension,
+    example_utterances,
+)
 from skill.devtools.simulator import FALLBACK_INTENT, UtteranceMatcher, load_model
+from skill.web.app import create_app as create_web_app
 from speech.catalog import Catalog, load_catalogs
 from tests.conftest import Skill
 
@@ -30,6 +40,32 @@ def catalog() -> Catalog:
 def console(make_skill: Callable[..., Skill]) -> FlaskClient:
     """A --dev app (no signature check, console on) with the pinned test clock."""
     return make_skill(signed=False, dev_console=True).client
+
+
+def test_the_console_is_an_extension_the_web_app_never_adds_itself(tmp_path: Path) -> None:
+    """Even with dev_console on, only a ConsoleExtension handed to the factory adds /console."""
+    config = Config(data_dir=tmp_path / "data", verify_signatures=False, dev_console=True)
+    assert create_web_app(config).test_client().get("/console").status_code == 404
+    plugged = create_web_app(config, extensions=[ConsoleExtension()]).test_client()
+    assert plugged.get("/console").status_code == 200
+    turn = plugged.post(SAY, json={"text": "open mama moments", "locale": "en-US"})
+    assert turn.status_code == 200 and turn.get_json()["intent"] == "LaunchRequest"
+
+
+def test_a_production_app_loads_no_developer_tools(tmp_path: Path) -> None:
+    """gunicorn's 'skill.app:create_app()' without dev_console never imports skill.devtools."""
+    code = (
+        "import sys\n"
+        "from skill.app import create_app\n"
+        "from pathlib import Path\n"
+        "from skill.config import Config\n"
+        f"app = create_app(Config(data_dir=Path({str(tmp_path / 'data')!r})))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('skill.devtools')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
 
 
 def say(client: FlaskClient, text: str, session: dict[str, Any] | None = None) -> dict[str, Any]:
