@@ -37,6 +37,9 @@ CUSTOM_INTENTS = {
     "SetNameIntent": {"name": "AMAZON.FirstName"},
     "ReadAlongIntent": {},
     "ShortLetterIntent": {},
+    "BadDayIntent": {},
+    "DailyAffirmationIntent": {},
+    "MoreDetailIntent": {},
 }
 BUILT_IN_INTENTS = {
     "AMAZON.HelpIntent",
