@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypedDict
 
 from skill.devtools.simulator.constants import FALLBACK_INTENT, LAUNCH_REQUEST
 from skill.devtools.simulator.durations import spoken_duration_to_iso
 from skill.devtools.simulator.model import IntentDef, InteractionModel, TypeValue
+from skill.devtools.simulator.nlu import CONFIDENT, DEFAULT_THRESHOLD, FuzzyRanker
 from skill.devtools.simulator.text import _key, normalize
 
 
@@ -37,6 +38,17 @@ class Match:
     sample: str | None = None
     #: True when the utterance named the skill ("open …", "ask … to …"): a new session.
     invoked: bool = False
+    #: How sure the matcher is (0–1): 1.0 for an exact sample, the fuzzy score otherwise.
+    score: float = 1.0
+    #: Runner-up intents with their scores, best first ("did you mean …" when unsure).
+    alternatives: tuple[tuple[str, float], ...] = ()
+    #: Which layer answered: ``exact``, ``fuzzy`` or ``none`` (fallback).
+    layer: str = "exact"
+
+    @property
+    def unsure(self) -> bool:
+        """True when the answer is a guess worth confirming: low score or Fallback."""
+        return self.layer != "exact" and bool(self.alternatives) and self.score < CONFIDENT
 
 
 #: Local phrases for the built-in intents, so people can type them.
@@ -48,10 +60,9 @@ BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
         "repeat", "repeat that", "say that again", "say it again", "again", "what did you say",
         "pardon", "come again",
     ),
-    "AMAZON.NextIntent": ("next", "next one", "another one", "another", "skip", "skip it"),
+    "AMAZON.NextIntent": ("next", "skip", "skip it"),
     "AMAZON.YesIntent": (
-        "yes", "yeah", "yep", "yes please", "sure", "ok", "okay", "of course", "please do",
-        "go ahead",
+        "yes", "yeah", "yep", "yes please", "ok", "okay", "of course", "please do", "go ahead",
     ),
     "AMAZON.NoIntent": ("no", "nope", "no thanks", "no thank you", "nah", "not now"),
     "AMAZON.StartOverIntent": ("start over", "start again", "restart", "begin again"),
@@ -72,6 +83,8 @@ class _Pattern:
     regex: re.Pattern[str]
     slot_names: tuple[str, ...]
     literal_words: int
+    #: A slot elicitation answer ("{trigger}"): it counts only when every slot resolves.
+    elicitation: bool = False
 
 
 def _word_regex(words: str) -> str:
@@ -82,7 +95,7 @@ def _word_regex(words: str) -> str:
     return " ".join(parts)
 
 
-def _compile_sample(intent: IntentDef, sample: str) -> _Pattern:
+def _compile_sample(intent: IntentDef, sample: str, elicitation: bool = False) -> _Pattern:
     pieces: list[str] = []
     names: list[str] = []
     pos = 0
@@ -95,16 +108,27 @@ def _compile_sample(intent: IntentDef, sample: str) -> _Pattern:
     pieces.append(_word_regex(sample[pos:]))
     regex = " ".join(p for p in pieces if p)
     literal_words = len(normalize(_SLOT.sub(" ", sample)).split())
-    return _Pattern(intent, sample, re.compile(f"^{regex}$"), tuple(names), literal_words)
+    return _Pattern(
+        intent, sample, re.compile(f"^{regex}$"), tuple(names), literal_words, elicitation
+    )
 
 
 class UtteranceMatcher:
     """Maps typed or transcribed text to an intent and slots using one interaction model."""
 
-    def __init__(self, model: InteractionModel) -> None:
+    def __init__(self, model: InteractionModel, threshold: float = DEFAULT_THRESHOLD) -> None:
         self.model = model
+        self.threshold = threshold
         self._patterns = [
             _compile_sample(intent, sample) for intent in model.intents for sample in intent.samples
+        ]
+        # Alexa accepts a slot's elicitation answers ("{trigger}") while it asks for that slot;
+        # with no dialog state here they count only when the whole answer is a known value.
+        self._patterns += [
+            _compile_sample(intent, sample, elicitation=True)
+            for intent in model.intents
+            for slot in intent.slots
+            for sample in slot.samples
         ]
         self._phrases: dict[str, str] = {}
         declared = set(model.intent_names)
@@ -120,6 +144,11 @@ class UtteranceMatcher:
             }
             for type_name, type_ in model.types.items()
         }
+        self._ranker = FuzzyRanker(
+            model,
+            ((p, i) for p, i in self._phrases.items()),
+            threshold,
+        )
         name = _word_regex(model.invocation_name)
         self._launch = re.compile(rf"^{_LAUNCH_VERBS} {name}$|^{_ONE_SHOT_VERBS} {name}$")
         self._one_shot = re.compile(
@@ -145,8 +174,13 @@ class UtteranceMatcher:
             first, _, remainder = rest.partition(" ")
             if inner.intent == FALLBACK_INTENT and first in _ONE_SHOT_JOINERS and remainder:
                 inner = self._match_inner(remainder)
-            return Match(inner.intent, inner.slots, inner.sample, invoked=True)
+            return replace(inner, invoked=True)
         return self._match_inner(normal)
+
+    def rank(self, text: str, limit: int = 3) -> list[tuple[str, float]]:
+        """The fuzzy layer's best intents for ``text`` with their scores, best first."""
+        normal = normalize(text)
+        return [(c.intent, c.score) for c in self._ranker.rank(normal, limit)]
 
     def resolve(self, slot_type: str, spoken: str) -> TypeValue | None:
         """The custom slot value whose name, synonym or id is ``spoken`` (case-insensitive)."""
@@ -161,7 +195,34 @@ class UtteranceMatcher:
             stripped = " ".join(w for w in words if w not in _FILLERS)
             if stripped and stripped != normal:
                 found = self._match_exact(stripped)
-        return found or Match(FALLBACK_INTENT)
+        return found or self._match_fuzzy(normal)
+
+    def _match_fuzzy(self, normal: str) -> Match:
+        """The second layer: the best fuzzy candidate above the threshold, else Fallback."""
+        ranked = self._ranker.rank(normal, limit=4)
+        if not ranked:
+            return Match(FALLBACK_INTENT, layer="none", score=0.0)
+        best = ranked[0]
+        # One word shares too little to guess from; it must nearly spell a sample.
+        needed = max(self.threshold, 0.9) if len(normal.split()) == 1 else self.threshold
+        if best.score < needed or best.intent == FALLBACK_INTENT:
+            alternatives = tuple((c.intent, c.score) for c in ranked[:3])
+            return Match(FALLBACK_INTENT, score=best.score, alternatives=alternatives, layer="none")
+        declared = self.model.intent(best.intent)
+        slots: dict[str, SlotValue] = {}
+        for name, spoken in best.slots:
+            slot = declared.slot(name) if declared else None
+            if slot is not None:
+                slots[name] = self.slot_value(slot.type, spoken)
+        alternatives = tuple((c.intent, c.score) for c in ranked[1:4])
+        return Match(
+            best.intent,
+            slots,
+            best.template,
+            score=best.score,
+            alternatives=alternatives,
+            layer="fuzzy",
+        )
 
     def _match_exact(self, normal: str) -> Match | None:
         key = normal.replace("'", "")
@@ -180,6 +241,8 @@ class UtteranceMatcher:
                 if value["resolved_id"] is None and unresolved:
                     understood = 0
                 slots[name] = value
+            if pattern.elicitation and not understood:
+                continue
             rank = (understood, pattern.literal_words, -index)
             if best is None or rank > best[0]:
                 best = (rank, Match(pattern.intent.name, slots, pattern.sample))

@@ -23,6 +23,8 @@ class SlotDef:
 
     name: str
     type: str
+    #: Slot elicitation answers ("{trigger}", "i'd say {trigger}"): used only while Alexa asks.
+    samples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,12 @@ def parse_model(data: object, locale: str) -> InteractionModel:
             SlotDef(
                 _str(_mapping(s, f"{where}.slots").get("name"), f"{where}.slots.name"),
                 _str(_mapping(s, f"{where}.slots").get("type"), f"{where}.slots.type"),
+                tuple(
+                    _str(x, f"{where}.slots.samples")
+                    for x in _list(
+                        _mapping(s, f"{where}.slots").get("samples", []), f"{where}.slots"
+                    )
+                ),
             )
             for s in _list(intent.get("slots", []), f"{where}.slots")
         )

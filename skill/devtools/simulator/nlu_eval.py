@@ -1,0 +1,275 @@
+"""Annotation sets in the Alexa NLU Evaluation Tool's formats, and scoring the matcher on them.
+
+CSV (the developer console's upload format): a header ``utterance,referenceTimestamp,intent``
+followed by one ``slot[<name>]`` column per slot. JSON (the SMAPI annotation body)::
+
+    {"data": [{"inputs": {"utterance": "..."},
+               "expected": [{"intent": {"name": "...", "slots": {"topic": {"value": "..."}}}}]}]}
+
+Expected slot values are what Alexa would send: the spoken words for custom slots, ISO-8601 for
+``AMAZON.DURATION``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import statistics
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from skill.devtools.simulator.constants import FALLBACK_INTENT
+from skill.devtools.simulator.matcher import Match, UtteranceMatcher
+from skill.devtools.simulator.text import _key
+
+_CSV_HEAD = ("utterance", "referenceTimestamp", "intent")
+_SLOT_COLUMN = re.compile(r"^slot\[(\w+)\]$")
+
+
+class AnnotationError(ValueError):
+    """An annotation file that is not in either of the tool's formats."""
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One utterance with the intent and slots it should give."""
+
+    utterance: str
+    intent: str
+    slots: dict[str, str] = field(default_factory=dict)
+    reference_timestamp: str = ""
+
+
+def read_annotations(path: Path) -> list[Annotation]:
+    """Read a ``.csv`` or ``.json`` annotation set (format chosen by content, not name)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AnnotationError(f"{path}: {exc}") from None
+    return parse_annotations(text, str(path))
+
+
+def parse_annotations(text: str, where: str = "annotations") -> list[Annotation]:
+    """Parse annotation text in the CSV or the JSON format."""
+    if text.lstrip().startswith("{"):
+        return _parse_json(text, where)
+    return _parse_csv(text, where)
+
+
+def _parse_csv(text: str, where: str) -> list[Annotation]:
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header or [h.strip() for h in header[:3]] != [
+        "utterance",
+        "referenceTimestamp",
+        "intent",
+    ]:
+        raise AnnotationError(f"{where}: the header must start utterance,referenceTimestamp,intent")
+    slot_names: list[str] = []
+    for column in header[3:]:
+        m = _SLOT_COLUMN.match(column.strip())
+        if not m:
+            raise AnnotationError(f"{where}: column {column!r} is not slot[<name>]")
+        slot_names.append(m.group(1))
+    annotations = []
+    for line, row in enumerate(reader, start=2):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) < 3 or not row[0].strip() or not row[2].strip():
+            raise AnnotationError(f"{where}:{line}: needs an utterance and an intent")
+        slots = {
+            name: value.strip()
+            for name, value in zip(slot_names, row[3:], strict=False)
+            if value.strip()
+        }
+        annotations.append(Annotation(row[0].strip(), row[2].strip(), slots, row[1].strip()))
+    return annotations
+
+
+def _parse_json(text: str, where: str) -> list[Annotation]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AnnotationError(f"{where}: invalid JSON: {exc}") from None
+    items = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise AnnotationError(f"{where}: expected an object with a 'data' list")
+    annotations = []
+    for n, item in enumerate(items):
+        try:
+            inputs = item["inputs"]
+            utterance = inputs["utterance"]
+            expected = item["expected"][0]["intent"]
+            name = expected["name"]
+            raw_slots = expected.get("slots") or {}
+            slots = {k: str(v["value"]) for k, v in raw_slots.items()}
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise AnnotationError(
+                f"{where}: data[{n}] lacks inputs.utterance or expected"
+            ) from None
+        if not isinstance(utterance, str) or not isinstance(name, str):
+            raise AnnotationError(f"{where}: data[{n}]: utterance and intent must be strings")
+        stamp = inputs.get("referenceTimestamp", "")
+        annotations.append(
+            Annotation(utterance, name, slots, stamp if isinstance(stamp, str) else "")
+        )
+    return annotations
+
+
+def to_json(annotations: Iterable[Annotation]) -> dict[str, Any]:
+    """The SMAPI body for ``update-annotations-for-nlu-annotation-sets``."""
+    data = []
+    for a in annotations:
+        inputs: dict[str, str] = {"utterance": a.utterance}
+        if a.reference_timestamp:
+            inputs["referenceTimestamp"] = a.reference_timestamp
+        intent: dict[str, Any] = {"name": a.intent}
+        if a.slots:
+            intent["slots"] = {k: {"value": v} for k, v in a.slots.items()}
+        data.append({"inputs": inputs, "expected": [{"intent": intent}]})
+    return {"data": data}
+
+
+def to_csv(annotations: Sequence[Annotation]) -> str:
+    """The developer console's CSV, one ``slot[<name>]`` column per slot that appears."""
+    names = sorted({name for a in annotations for name in a.slots})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["utterance", "referenceTimestamp", "intent", *(f"slot[{n}]" for n in names)])
+    for a in annotations:
+        writer.writerow(
+            [a.utterance, a.reference_timestamp, a.intent, *(a.slots.get(n, "") for n in names)]
+        )
+    return out.getvalue()
+
+
+@dataclass
+class Outcome:
+    """What the matcher made of one annotation."""
+
+    annotation: Annotation
+    intent: str
+    slots: dict[str, str]
+    seconds: float
+    intent_ok: bool
+    slots_ok: bool
+
+
+@dataclass
+class Report:
+    """Scores of one annotation set against one matcher."""
+
+    outcomes: list[Outcome]
+
+    @property
+    def intent_accuracy(self) -> float:
+        return _ratio(sum(o.intent_ok for o in self.outcomes), len(self.outcomes))
+
+    @property
+    def wrong_intent_rate(self) -> float:
+        """Share sent to a wrong intent other than Fallback (the costly mistake)."""
+        wrong = sum(not o.intent_ok and o.intent != FALLBACK_INTENT for o in self.outcomes)
+        return _ratio(wrong, len(self.outcomes))
+
+    @property
+    def slot_accuracy(self) -> float:
+        """Among annotations that expect slots: share whose every slot came out right."""
+        with_slots = [o for o in self.outcomes if o.annotation.slots]
+        return _ratio(sum(o.intent_ok and o.slots_ok for o in with_slots), len(with_slots))
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not (o.intent_ok and o.slots_ok)]
+
+    def confusion(self) -> Counter[tuple[str, str]]:
+        """(expected, got) → count, for the wrong answers only."""
+        return Counter((o.annotation.intent, o.intent) for o in self.outcomes if not o.intent_ok)
+
+    def percentile_ms(self, q: float) -> float:
+        times = sorted(o.seconds for o in self.outcomes)
+        if not times:
+            return 0.0
+        if len(times) == 1:
+            return times[0] * 1000
+        cuts = statistics.quantiles(times, n=100, method="inclusive")
+        return cuts[max(0, min(98, round(q * 100) - 1))] * 1000
+
+    def text(self, failures: bool = True) -> str:
+        """The report as printed by ``nlu-eval``."""
+        lines = [
+            f"utterances:       {len(self.outcomes)}",
+            f"intent accuracy:  {self.intent_accuracy:.1%}",
+            f"wrong intent:     {self.wrong_intent_rate:.1%} (not counting Fallback)",
+            f"slot accuracy:    {self.slot_accuracy:.1%}",
+        ]
+        confusion = self.confusion()
+        if confusion:
+            lines.append("confusion (expected -> got: count):")
+            for (expected, got), count in confusion.most_common():
+                lines.append(f"  {expected} -> {got}: {count}")
+        if failures and self.failures:
+            lines.append("failures:")
+            for o in self.failures:
+                want = _show(o.annotation.intent, o.annotation.slots)
+                got = _show(o.intent, o.slots)
+                lines.append(f"  {o.annotation.utterance!r}: expected {want}, got {got}")
+        return "\n".join(lines)
+
+
+def _show(intent: str, slots: dict[str, str]) -> str:
+    if not slots:
+        return intent
+    return intent + " " + " ".join(f"{k}={v!r}" for k, v in sorted(slots.items()))
+
+
+def _ratio(part: int, whole: int) -> float:
+    return part / whole if whole else 1.0
+
+
+def _slot_words(match: Match) -> dict[str, str]:
+    """The slot values as Alexa would send them (ISO for durations, words otherwise)."""
+    return {name: slot["value"] for name, slot in match.slots.items()}
+
+
+def _same_value(matcher: UtteranceMatcher, slot_type: str | None, want: str, got: str) -> bool:
+    if _key(want) == _key(got):
+        return True
+    if slot_type and slot_type in matcher.model.types:
+        a, b = matcher.resolve(slot_type, want), matcher.resolve(slot_type, got)
+        return a is not None and b is not None and a.id == b.id
+    return False
+
+
+def evaluate(matcher: UtteranceMatcher, annotations: Iterable[Annotation]) -> Report:
+    """Match every annotation and score intent and slots."""
+    outcomes = []
+    for a in annotations:
+        start = time.perf_counter()
+        match = matcher.match(a.utterance) or Match(FALLBACK_INTENT)
+        seconds = time.perf_counter() - start
+        got = _slot_words(match)
+        intent_ok = match.intent == a.intent
+        declared = matcher.model.intent(a.intent)
+        slots_ok = set(got) == set(a.slots) and all(
+            _same_value(
+                matcher,
+                (s.type if (s := declared.slot(name)) else None) if declared else None,
+                want,
+                got[name],
+            )
+            for name, want in a.slots.items()
+        )
+        outcomes.append(Outcome(a, match.intent, got, seconds, intent_ok, slots_ok))
+    return Report(outcomes)
+
+
+def annotations_dir() -> Path | None:
+    """The repository's shipped held-out sets, when present on disk."""
+    path = Path(__file__).resolve().parents[3] / "interaction_models" / "annotations"
+    return path if path.is_dir() else None
