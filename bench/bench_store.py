@@ -216,9 +216,9 @@ def bench_full(
     *,
     memory: bool = False,
 ) -> list[float]:
+    from skill.alexa.handlers.base import Deps
     from skill.app import create_app
     from skill.config import Config
-    from skill.handlers.base import Deps
 
     clock = Clock(start)
     adapter: Any = (
