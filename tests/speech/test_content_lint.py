@@ -486,3 +486,20 @@ def test_the_lint_catches_what_it_should() -> None:
         == 2
     )
     assert STIFF.search("You do not need to") and not STIFF.search("how tired you are.")
+
+
+def test_ideas_page_names_every_idea_and_where_it_lives() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "IDEAS.md").read_text(encoding="utf-8")
+    catalog = CATALOGS.default
+    for topic_id in (
+        *(f"causes[{c.id}]" for c in catalog.causes),
+        *(f"strategies[{s.id}]" for s in catalog.strategies),
+        *(f"first_steps[{s.id}]" for s in catalog.first_steps),
+    ):
+        assert topic_id in page, topic_id
+    for name in ("progress_note", "bad_day_ssml", "breath_ssml", "todays_affirmation"):
+        assert hasattr(compose, name) and name in page, name
+    for key in ("progress.closing", "summary.short_week", "bad_day.comfort", "mantra", "letter"):
+        assert f"`{key}" in page, key
