@@ -5,7 +5,7 @@ from __future__ import annotations
 from ask_sdk_core.dispatch_components import AbstractRequestInterceptor
 from ask_sdk_core.handler_input import HandlerInput
 
-from skill.alexa.handlers.base import CATALOG
+from skill.alexa.turn import CATALOG
 from speech.catalog import Catalogs
 
 

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from skill.alexa.handlers.content import clean_given_name
+from skill.alexa.handlers.letter import clean_given_name
 from skill.store import TinyDBPersistenceAdapter
 from speech import compose
 from speech.catalog import load_catalogs
 from tests import envelopes as E
+from tests.alexa.test_skill import lines
 from tests.alexa_api_server import FakeAlexaApi, running
 from tests.conftest import Reply, Skill
 
@@ -84,13 +85,14 @@ def test_focus_is_chosen_and_asked_about_at_the_next_launch(skill: Skill) -> Non
 
     skill.clock.advance(days=1)
     launch = skill.post(E.launch(now=skill.clock()))
-    assert US.text("focus.check", title=title) in launch.text
+    assert launch.text in lines(US, "greeting.focus", title=title)
     assert launch.attributes["offer"] == "focus_check"
     no = skill.post(E.intent("AMAZON.NoIntent", now=skill.clock(), attributes=launch.attributes))
     assert no.text.startswith(US.text("focus.not_tried")) and not no.ended
 
     again = skill.post(E.launch(now=skill.clock()))
-    assert again.text == US.text("welcome.returning"), "the focus is asked about once"
+    assert title not in again.text, "the focus is asked about once"
+    assert again.attributes["offer"] != "focus_check"
 
 
 def test_focus_yes_celebrates(skill: Skill) -> None:
@@ -107,13 +109,20 @@ def test_focus_without_a_strategy_explains(skill: Skill) -> None:
     assert "focus" not in stored(skill)
 
 
-def test_feeling_guilty_comforts_with_the_mantra_and_offers_a_strategy(skill: Skill) -> None:
+def test_feeling_guilty_comforts_with_a_breath_and_the_mantra_and_no_homework(
+    skill: Skill,
+) -> None:
     reply = skill.post(E.intent("FeelingGuiltyIntent", now=skill.clock()))
     assert reply.text.startswith(US.text("guilty.comfort"))
-    assert US.mantra in reply.text and US.text("guilty.reach_out") in reply.text
-    assert reply.attributes["offer"] == "strategy"
+    assert US.mantra in reply.text and US.text("guilty.reach_out") not in reply.text
+    breath = reply.ssml.index(US.say("breath.in"))
+    assert '<break time="4000ms"/>' in reply.ssml[breath:]
+    assert reply.ssml.index(US.say("breath.intro")) < reply.ssml.index(
+        US.mantra.replace("'", "&apos;")
+    )
+    assert reply.attributes["offer"] == "guilty"
     yes = skill.post(E.intent("AMAZON.YesIntent", now=skill.clock(), attributes=reply.attributes))
-    assert yes.card is not None and yes.card["title"] in {s.title for s in US.strategies}
+    assert yes.card is not None and yes.card["title"] == US.letter.title
 
 
 def test_name_personalises_the_letter(skill: Skill) -> None:
@@ -249,13 +258,18 @@ def test_odd_profile_names_are_not_spoken(skill: Skill, api: FakeAlexaApi) -> No
     assert US.letter.greeting in reply.text and "<audio" not in reply.ssml
 
 
-def test_why_guilty_names_every_cause_and_offers_a_strategy(skill: Skill) -> None:
+def test_why_guilty_names_every_cause_and_offers_more(skill: Skill) -> None:
     reply = skill.post(E.intent("WhyGuiltyIntent", now=skill.clock()))
     for cause in US.causes:
         assert cause.text in reply.text
     assert US.text("causes.outro") in reply.text
-    assert reply.attributes["offer"] == "strategy" and not reply.ended
+    assert reply.text.endswith(US.text("causes.offer_more")) and not reply.ended
     assert reply.card is not None and reply.card["title"] == US.text("causes.card_title")
+    assert all(cause.detail in reply.card["content"] for cause in US.causes)
+    more = skill.post(E.intent("MoreDetailIntent", now=skill.clock(), attributes=reply.attributes))
+    assert US.causes[0].detail in more.text and not more.ended
+    again = skill.post(E.intent("AMAZON.YesIntent", now=skill.clock(), attributes=more.attributes))
+    assert US.causes[1].detail in again.text
 
 
 def test_read_along_gives_the_greeting_its_own_line() -> None:

@@ -7,14 +7,20 @@ from collections.abc import Callable
 
 import pytest
 
+from skill.alexa.turn import Deps
 from skill.store import TinyDBPersistenceAdapter
-from speech.catalog import load_catalogs
+from speech.catalog import Catalog, load_catalogs
 from tests import envelopes as E
 from tests.conftest import Skill
 
 CATALOGS = load_catalogs()
 US = CATALOGS.for_locale("en-US")
 GB = CATALOGS.for_locale("en-GB")
+
+
+def lines(catalog: Catalog, key: str, **params: object) -> set[str]:
+    """Every line of a content pool, as plain text."""
+    return {catalog.text(key, variant=i, **params) for i in range(len(catalog.pool(key)))}
 
 
 def stored(skill: Skill, user_id: str = E.USER_ID) -> dict[str, object]:
@@ -25,11 +31,12 @@ def stored(skill: Skill, user_id: str = E.USER_ID) -> dict[str, object]:
 def test_launch_welcomes_new_then_returning_user(skill: Skill) -> None:
     first = skill.post(E.launch(now=skill.clock()))
     assert first.status == 200
-    assert first.text == US.text("welcome.new")
+    assert first.text in lines(US, "greeting.new")
     assert not first.ended and first.reprompt is not None
 
     again = skill.post(E.launch(now=skill.clock()))
-    assert again.text == US.text("welcome.returning")
+    assert again.text not in lines(US, "greeting.new")
+    assert again.text.endswith(US.text("affirmation.offer"))
     assert stored(skill)["visits"] == 2
 
 
@@ -186,7 +193,7 @@ def test_start_over_and_home_return_to_the_menu(skill: Skill, name: str) -> None
 def test_fallback_and_unknown_intents_redirect(skill: Skill, name: str) -> None:
     reply = skill.post(E.intent(name, now=skill.clock()))
     assert reply.status == 200 and not reply.ended
-    assert reply.text == US.text("fallback")
+    assert reply.text == US.text("fallback.first")
 
 
 @pytest.mark.parametrize("name", ["AMAZON.YesIntent", "AMAZON.NoIntent"])
@@ -244,7 +251,7 @@ def test_en_gb_speaks_mum(skill: Skill) -> None:
 def test_every_locale_gets_an_answer(skill: Skill, locale: str) -> None:
     reply = skill.post(E.launch(locale=locale, now=skill.clock()))
     expected = CATALOGS.for_locale(locale)
-    assert reply.text == expected.text("welcome.new")
+    assert reply.text in lines(expected, "greeting.new")
 
 
 def test_every_open_session_has_a_reprompt(skill: Skill) -> None:
@@ -275,3 +282,37 @@ def test_corrupt_user_file_gets_an_apology_and_is_kept(
     assert path.read_text() == "{ not json", "a corrupt file must never be overwritten"
     assert "CorruptRecordError" in caplog.text, "the failure is logged"
     assert E.USER_ID not in caplog.text and "not json" not in caplog.text, "but no user data"
+
+
+def test_session_ended_with_an_error_logs_its_type(
+    skill: Skill, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 12, fault 7: ask-sdk-model names the error's type ``object_type``."""
+    body = E.envelope(
+        {
+            "type": "SessionEndedRequest",
+            "reason": "ERROR",
+            "error": {"type": "INVALID_RESPONSE", "message": "bad"},
+        },
+        now=skill.clock(),
+    )
+    with caplog.at_level(logging.WARNING):
+        reply = skill.post(body)
+    assert reply.status == 200
+    assert "device error: INVALID_RESPONSE" in caplog.text
+    assert "device error: ?" not in caplog.text
+
+
+def test_every_intent_and_offer_is_declared_once() -> None:
+    """The handler list, HANDLED_INTENTS and the CanFulfill table come from one registry."""
+    from skill.alexa.builder import HANDLED_INTENTS, HANDLED_REQUEST_TYPES
+    from skill.alexa.registry import REGISTRY
+
+    names = [name for route in REGISTRY.routes for name in route.intents]
+    assert len(names) == len(set(names)) and set(names) == HANDLED_INTENTS
+    assert {"LaunchRequest", "IntentRequest", "CanFulfillIntentRequest"} <= HANDLED_REQUEST_TYPES
+    assert set(REGISTRY.can_fulfill_table) <= HANDLED_INTENTS
+    assert REGISTRY.routes[-1].catch_all or REGISTRY.handlers.__doc__
+    handlers = REGISTRY.handlers(Deps())
+    assert handlers[-1].route.catch_all, "the fallback stays last"  # type: ignore[attr-defined]
+    assert {"strategy", "kid_time", "forget_me", "menu"} <= set(REGISTRY.yes_actions)

@@ -1,222 +1,189 @@
-"""Welcome, help and the follow-ups every real skill needs (stop, yes/no, fallback, ...)."""
+"""The follow-ups every real skill needs: help, stop, yes/no, next, more, repeat, fallback, and
+the requests that need no words (session end, skill events)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
-from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 
-from skill.alexa.handlers.base import (
-    OFFER,
-    Deps,
-    answer,
-    answer_then_menu,
-    catalog_of,
-    menu_reprompt,
-    save_user_state,
-    session,
-    user_state,
+from skill.alexa.handlers.comfort import affirmation_heard_today, daily_affirmation
+from skill.alexa.handlers.first_steps import (
+    OFFER_CAUSES_MORE,
+    OFFER_STEPS_MORE,
+    go_on_with_topics,
+    topic_more,
 )
-from skill.alexa.handlers.first_steps import ask_about_focus, focus_to_check
-from skill.alexa.handlers.kid_time import running_minutes
+from skill.alexa.handlers.letter import read_along_next, read_along_step
+from skill.alexa.handlers.strategies import LAST_STRATEGY, strategy_more, tell_strategy
+from skill.alexa.registry import REGISTRY, answers_no, answers_yes, handles, handles_request
+from skill.alexa.turn import LAST, MISSES, MORE, OFFER, OFFER_MENU, READ_ALONG, Turn
+from speech import compose
 
 logger = logging.getLogger(__name__)
 
 #: Offer names understood by the Yes and No handlers.
 OFFER_FORGET = "forget_me"
 
-#: What a "yes" or a "no" does for each offer; filled in by the builder from the handlers.
-OfferActions = Mapping[str, Callable[[HandlerInput], Response]]
 
-
-class LaunchHandler(AbstractRequestHandler):
-    """A short welcome naming the three things; returning users are greeted differently."""
-
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_request_type("LaunchRequest")(handler_input))
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        catalog = catalog_of(handler_input)
-        now = self.deps.clock()
-        state = user_state(handler_input)
-        visits = state.get("visits")
-        visits = visits if isinstance(visits, int) and visits >= 0 else 0
-        running = running_minutes(state, now)
-        focus = focus_to_check(handler_input) if running is None else None
-        state["visits"] = visits + 1
-        state["last_visit"] = now.isoformat()
-        if focus is not None:
-            return ask_about_focus(handler_input, focus, catalog.say("welcome.returning_short"))
-        save_user_state(handler_input)
-        if running is not None:
-            speech = catalog.say("welcome.kid_time_running", count=running)
-        elif visits:
-            speech = catalog.say("welcome.returning")
-        else:
-            speech = catalog.say("welcome.new")
-        return answer(handler_input, speech, reprompt=menu_reprompt(catalog))
-
-
-class HelpHandler(AbstractRequestHandler):
+@handles("AMAZON.HelpIntent")
+def help_(turn: Turn) -> Response:
     """Explains what to say."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("AMAZON.HelpIntent")(handler_input))
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        catalog = catalog_of(handler_input)
-        return answer(handler_input, catalog.say("help"), reprompt=menu_reprompt(catalog))
+    return turn.ask(turn.say("help"), offer=OFFER_MENU)
 
 
-class MenuHandler(AbstractRequestHandler):
+@handles("AMAZON.StartOverIntent", "AMAZON.NavigateHomeIntent")
+def start_over(turn: Turn) -> Response:
     """Start over and navigate home: back to the three choices."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(
-            is_intent_name("AMAZON.StartOverIntent")(handler_input)
-            or is_intent_name("AMAZON.NavigateHomeIntent")(handler_input)
-        )
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        catalog = catalog_of(handler_input)
-        return answer_then_menu(handler_input, catalog.say("start_over"))
+    return turn.then_menu(turn.say("start_over"))
 
 
-class StopHandler(AbstractRequestHandler):
+@handles("AMAZON.StopIntent", "AMAZON.CancelIntent")
+def stop(turn: Turn) -> Response:
     """Stop and cancel end the session kindly."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(
-            is_intent_name("AMAZON.StopIntent")(handler_input)
-            or is_intent_name("AMAZON.CancelIntent")(handler_input)
-        )
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return answer(handler_input, catalog_of(handler_input).say("goodbye"))
+    return turn.end(turn.say("goodbye"))
 
 
-class YesHandler(AbstractRequestHandler):
+@answers_yes(OFFER_MENU)
+def yes_to_the_menu(turn: Turn) -> Response:
+    """ "Yes" to "kid time, a strategy, or your letter?": today's affirmation if she has not
+    heard it yet, otherwise a strategy."""
+    if not affirmation_heard_today(turn):
+        return daily_affirmation(turn)
+    return tell_strategy(turn)
+
+
+@handles("AMAZON.YesIntent")
+def yes(turn: Turn) -> Response:
     """A "yes" carries out whatever the last answer offered."""
-
-    def __init__(self, actions: OfferActions) -> None:
-        self.actions = actions
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("AMAZON.YesIntent")(handler_input))
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        offer = session(handler_input).get(OFFER)
-        action = self.actions.get(offer) if isinstance(offer, str) else None
-        if action is not None:
-            return action(handler_input)
-        catalog = catalog_of(handler_input)
-        return answer_then_menu(handler_input, catalog.say("yes_no.unexpected"))
+    offer = turn.session.get(OFFER)
+    action = REGISTRY.yes_actions.get(offer) if isinstance(offer, str) else None
+    if action is not None:
+        return action(turn)
+    return turn.then_menu(turn.say("yes_no.unexpected"))
 
 
-class NoHandler(AbstractRequestHandler):
-    """A "no" declines the offer: some offers have their own answer, the rest say goodbye."""
-
-    def __init__(self, actions: OfferActions) -> None:
-        self.actions = actions
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("AMAZON.NoIntent")(handler_input))
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        catalog = catalog_of(handler_input)
-        offer = session(handler_input).get(OFFER)
-        action = self.actions.get(offer) if isinstance(offer, str) else None
-        if action is not None:
-            return action(handler_input)
-        if offer is None:
-            return answer_then_menu(handler_input, catalog.say("yes_no.unexpected"))
-        return answer(handler_input, catalog.say("no.goodbye"))
+@handles("AMAZON.NoIntent")
+def no(turn: Turn) -> Response:
+    """A "no" declines the offer: some offers have their own answer, the rest a warm goodbye."""
+    offer = turn.session.get(OFFER)
+    action = REGISTRY.no_actions.get(offer) if isinstance(offer, str) else None
+    if action is not None:
+        return action(turn)
+    if offer is None:
+        return turn.then_menu(turn.say("yes_no.unexpected"))
+    return turn.end(turn.say("no.goodbye"))
 
 
-class ForgetMeHandler(AbstractRequestHandler):
-    """Asks to confirm "forget me"; the Yes handler then calls :meth:`forget`."""
+@handles("AMAZON.NextIntent")
+def next_(turn: Turn) -> Response:
+    """ "Next", "another one": continues a read-along or the longer version in progress, the
+    next cause or step after "tell me more", otherwise the next strategy."""
+    step = read_along_next(turn)
+    if step is not None:
+        return read_along_step(turn, step)
+    if turn.session.get(OFFER) in (OFFER_CAUSES_MORE, OFFER_STEPS_MORE):
+        return go_on_with_topics(turn)
+    return tell_strategy(turn)
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("ForgetMeIntent")(handler_input))
 
-    def handle(self, handler_input: HandlerInput) -> Response:
-        catalog = catalog_of(handler_input)
-        return answer(
-            handler_input,
-            catalog.say("forget.confirm"),
-            reprompt=catalog.say("forget.reprompt"),
-            offer=OFFER_FORGET,
+@handles("MoreDetailIntent")
+def more_detail(turn: Turn) -> Response:
+    """ "Tell me more", "the longer version": more of what was just said."""
+    more = turn.session.get(MORE)
+    kind = more.get("kind") if isinstance(more, dict) else None
+    page = more.get("page") if isinstance(more, dict) else 0
+    page = page if isinstance(page, int) and not isinstance(page, bool) else 0
+    if kind == "strategy" and isinstance(more, dict):
+        strategy_id = more.get("id")
+        if strategy_id in turn.catalog.strategy_ids:
+            return strategy_more(turn, str(strategy_id), page)
+    if kind in ("causes", "first_steps"):
+        return topic_more(turn, str(kind), page)
+    last = turn.session.get(LAST_STRATEGY)
+    if last in turn.catalog.strategy_ids:
+        return strategy_more(turn, str(last), 0)
+    return turn.then_menu(turn.say("repeat.nothing"))
+
+
+@handles("AMAZON.RepeatIntent")
+def repeat(turn: Turn) -> Response:
+    """Says the last answer again, keeping what "yes", "more" or "next" would do."""
+    attributes = turn.session
+    last = attributes.get(LAST)
+    kept = {key: attributes[key] for key in (OFFER, MORE, READ_ALONG) if key in attributes}
+    if isinstance(last, dict) and isinstance(last.get("speech"), str):
+        response = turn.answer(
+            last["speech"], reprompt=str(last.get("reprompt") or turn.say("menu.reprompt"))
         )
-
-    @staticmethod
-    def forget(handler_input: HandlerInput) -> Response:
-        """Delete everything stored for this user."""
-        handler_input.attributes_manager.delete_persistent_attributes()
-        return answer(handler_input, catalog_of(handler_input).say("forget.done"))
-
-    @staticmethod
-    def keep(handler_input: HandlerInput) -> Response:
-        """The user said no: nothing is deleted."""
-        catalog = catalog_of(handler_input)
-        return answer_then_menu(handler_input, catalog.say("forget.kept"))
+        attributes.update(kept)
+        return response
+    return turn.then_menu(turn.say("repeat.nothing"))
 
 
-class FallbackHandler(AbstractRequestHandler):
-    """AMAZON.FallbackIntent, and any intent this skill does not know, get a gentle redirect."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_request_type("IntentRequest")(handler_input))
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        catalog = catalog_of(handler_input)
-        return answer(handler_input, catalog.say("fallback"), reprompt=menu_reprompt(catalog))
+@handles("ForgetMeIntent")
+def forget_me(turn: Turn) -> Response:
+    """Asks to confirm "forget me"; a "yes" then deletes."""
+    return turn.ask(turn.say("forget.confirm"), "forget.reprompt", offer=OFFER_FORGET)
 
 
-class SessionEndedHandler(AbstractRequestHandler):
+@answers_yes(OFFER_FORGET)
+def forget(turn: Turn) -> Response:
+    """Delete everything stored for this user."""
+    turn.input.attributes_manager.delete_persistent_attributes()
+    return turn.end(turn.say("forget.done"))
+
+
+@answers_no(OFFER_FORGET)
+def keep(turn: Turn) -> Response:
+    """The user said no: nothing is deleted."""
+    return turn.then_menu(turn.say("forget.kept"))
+
+
+@handles_request("IntentRequest", catch_all=True, intents=("AMAZON.FallbackIntent",))
+def fallback(turn: Turn) -> Response:
+    """AMAZON.FallbackIntent, and any intent this skill does not know: a gentle redirect that
+    helps more each time in a row; the third gives the menu once more and, if she stays
+    silent, ends kindly; a fourth says goodbye."""
+    misses = turn.session.get(MISSES)
+    attempt = (misses if isinstance(misses, int) and not isinstance(misses, bool) else 0) + 1
+    if attempt > 3:
+        return turn.end(turn.say("fallback.goodbye"))
+    speech, reprompt = compose.fallback_ssml(turn.catalog, attempt)
+    response = turn.answer(speech, reprompt=reprompt, offer=OFFER_MENU)
+    turn.session[MISSES] = attempt
+    return response
+
+
+@handles_request("SessionEndedRequest")
+def session_ended(turn: Turn) -> Response:
     """The session ended (user left, silence, or an error on the device): nothing to say."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_request_type("SessionEndedRequest")(handler_input))
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        error = getattr(handler_input.request_envelope.request, "error", None)
-        if error is not None:
-            logger.warning("session ended with a device error: %s", getattr(error, "type", "?"))
-        response: Response = handler_input.response_builder.response
-        return response
+    error = getattr(turn.request, "error", None)
+    if error is not None:
+        # ask-sdk-model names the error's type ``object_type`` (``type`` in the JSON).
+        kind = getattr(error, "object_type", None)
+        logger.warning("session ended with a device error: %s", getattr(kind, "value", kind) or "?")
+    return turn.silent()
 
 
-class SkillDisabledHandler(AbstractRequestHandler):
+@handles_request("AlexaSkillEvent.SkillDisabled")
+def skill_disabled(turn: Turn) -> Response:
     """The user disabled the skill: delete their data unless Alexa says it is kept."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_request_type("AlexaSkillEvent.SkillDisabled")(handler_input))
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        # ask-sdk-model drops the event body, so the endpoint passes the raw request as context.
-        raw = handler_input.context if isinstance(handler_input.context, dict) else {}
-        body = raw.get("request", {}).get("body")
-        status = body.get("userInformationPersistenceStatus") if isinstance(body, dict) else None
-        if status != "PERSISTED":
-            handler_input.attributes_manager.delete_persistent_attributes()
-        response: Response = handler_input.response_builder.response
-        return response
+    # ask-sdk-model drops the event body, so the endpoint passes the raw request as context.
+    raw = turn.input.context if isinstance(turn.input.context, dict) else {}
+    body = raw.get("request", {}).get("body")
+    status = body.get("userInformationPersistenceStatus") if isinstance(body, dict) else None
+    if status != "PERSISTED":
+        turn.input.attributes_manager.delete_persistent_attributes()
+    return turn.silent()
 
 
-class SkillEventHandler(AbstractRequestHandler):
+@handles_request(
+    "AlexaSkillEvent.SkillEnabled",
+    "AlexaSkillEvent.SkillPermissionAccepted",
+    "AlexaSkillEvent.SkillPermissionChanged",
+    "AlexaSkillEvent.SkillAccountLinked",
+)
+def skill_event(turn: Turn) -> Response:
     """Other skill events (enabled, permissions changed) need only an acknowledgement."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        request_type = getattr(handler_input.request_envelope.request, "object_type", None)
-        return isinstance(request_type, str) and request_type.startswith("AlexaSkillEvent.")
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        response: Response = handler_input.response_builder.response
-        return response
+    return turn.silent()

@@ -8,7 +8,7 @@ from ask_sdk_core.dispatch_components import AbstractExceptionHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.alexa.handlers.base import CATALOG, answer
+from skill.alexa.turn import CATALOG, Deps, Turn
 from skill.store import StaleWriteError
 from speech.catalog import Catalog, Catalogs
 
@@ -18,8 +18,9 @@ logger = logging.getLogger(__name__)
 class ApologyExceptionHandler(AbstractExceptionHandler):
     """Speaks an apology and keeps the session open so the user can try again."""
 
-    def __init__(self, catalogs: Catalogs) -> None:
+    def __init__(self, catalogs: Catalogs, deps: Deps) -> None:
         self.catalogs = catalogs
+        self.deps = deps
 
     def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
         # A stale write is not an error: the endpoint re-runs the request on fresh state.
@@ -38,8 +39,6 @@ class ApologyExceptionHandler(AbstractExceptionHandler):
         catalog = handler_input.attributes_manager.request_attributes.get(CATALOG)
         if not isinstance(catalog, Catalog):  # the failure came before the interceptor ran
             catalog = self.catalogs.for_locale(getattr(request, "locale", None))
-        return answer(
-            handler_input,
-            catalog.say("error.apology"),
-            reprompt=catalog.say("menu.reprompt"),
-        )
+        handler_input.attributes_manager.request_attributes[CATALOG] = catalog
+        turn = Turn(handler_input, self.deps)
+        return turn.answer(turn.say("error.apology"), reprompt=turn.say("menu.reprompt"))

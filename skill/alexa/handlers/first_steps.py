@@ -1,172 +1,171 @@
-"""The three first steps: name your guilt trigger, choose one strategy as your focus, reach out;
-and comfort for the moment the guilt hits."""
+"""The three first steps (name your guilt trigger, choose one strategy as your focus, reach out),
+where the guilt comes from, and the "did you get to try it?" check at launch."""
 
 from __future__ import annotations
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
-from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_slot, is_intent_name
+from typing import Any
+
 from ask_sdk_model import Intent, Response, Slot
 from ask_sdk_model.dialog import ElicitSlotDirective
 
-from skill.alexa.handlers.base import (
-    Deps,
-    answer,
-    answer_then_menu,
-    catalog_of,
-    menu_reprompt,
-    resolved_id,
-    save_user_state,
-    session,
-    user_state,
-)
-from skill.alexa.handlers.content import LAST_STRATEGY, OFFER_STRATEGY, answer_offering_strategy
+from skill.alexa.handlers.strategies import LAST_STRATEGY, OFFER_STRATEGY
+from skill.alexa.registry import answers_no, answers_yes, handles
+from skill.alexa.turn import OFFER_MENU, Turn, resolved_id, spoken_value
 from speech import compose, ssml
+from speech.catalog import Trigger
 
 #: Offer names understood by the Yes and No handlers.
 OFFER_SET_TRIGGER = "set_trigger"
 OFFER_FOCUS_CHECK = "focus_check"
+OFFER_CAUSES_MORE = "causes_more"
+OFFER_STEPS_MORE = "first_steps_more"
 
 TRIGGER_INTENT = "SetGuiltTriggerIntent"
 TRIGGER_SLOT = "trigger"
 
 
-def elicit_trigger(handler_input: HandlerInput, lead: str = "") -> Response:
+@answers_yes(OFFER_SET_TRIGGER)
+def elicit_trigger(turn: Turn, lead: str = "") -> Response:
     """Ask which trigger weighs most, and have Alexa fill the trigger slot with the answer."""
-    catalog = catalog_of(handler_input)
-    answer(
-        handler_input,
-        ssml.join(lead, catalog.say("trigger.ask")),
-        reprompt=catalog.say("trigger.reprompt"),
-    )
+    turn.answer(ssml.join(lead, turn.say("trigger.ask")), reprompt=turn.say("trigger.reprompt"))
     intent = Intent(name=TRIGGER_INTENT, slots={TRIGGER_SLOT: Slot(name=TRIGGER_SLOT)})
-    builder = handler_input.response_builder.add_directive(
+    builder = turn.input.response_builder.add_directive(
         ElicitSlotDirective(updated_intent=intent, slot_to_elicit=TRIGGER_SLOT)
     )
     response: Response = builder.response
     return response
 
 
-class SetGuiltTriggerHandler(AbstractRequestHandler):
+def trigger_of(turn: Turn) -> Trigger | None:
+    """The guilt trigger named in this intent's trigger slot, if it is one the skill knows."""
+    slot = turn.slot(TRIGGER_SLOT)
+    trigger = turn.catalog.trigger(resolved_id(slot))
+    spoken = spoken_value(slot)
+    if trigger is None and spoken is not None:
+        trigger = turn.catalog.trigger("-".join(spoken.lower().split()))
+    return trigger
+
+
+def remember_trigger(turn: Turn, trigger: Trigger) -> None:
+    """Keep her biggest trigger: strategies lean toward it from now on."""
+    turn.state["guilt_trigger"] = trigger.id
+    turn.save()
+
+
+@handles(TRIGGER_INTENT)
+def set_trigger(turn: Turn) -> Response:
     """First step one: name the biggest guilt trigger; strategies then lean toward it."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name(TRIGGER_INTENT)(handler_input))
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        catalog = catalog_of(handler_input)
-        slot = get_slot(handler_input, TRIGGER_SLOT)
-        spoken = getattr(slot, "value", None)
-        trigger = catalog.trigger(resolved_id(slot))
-        if trigger is None and isinstance(spoken, str):
-            trigger = catalog.trigger("-".join(spoken.lower().split()))
-        if trigger is None:
-            lead = catalog.say("trigger.unknown") if spoken else ""
-            return elicit_trigger(handler_input, lead)
-        user_state(handler_input)["guilt_trigger"] = trigger.id
-        save_user_state(handler_input)
-        return answer(
-            handler_input,
-            ssml.join(
-                catalog.say("trigger.saved", title=trigger.title),
-                catalog.say("trigger.offer_strategy"),
-            ),
-            reprompt=catalog.say("offer.strategy_reprompt"),
-            offer=OFFER_STRATEGY,
-        )
-
-
-class ChooseFocusHandler(AbstractRequestHandler):
-    """First step two: "I'll try that one" makes the last strategy heard the current focus."""
-
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("ChooseFocusIntent")(handler_input))
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        catalog = catalog_of(handler_input)
-        last = session(handler_input).get(LAST_STRATEGY)
-        if last not in catalog.strategy_ids:
-            return answer(handler_input, catalog.say("focus.none"), reprompt=menu_reprompt(catalog))
-        strategy = catalog.strategy(str(last))
-        user_state(handler_input)["focus"] = {
-            "strategy": strategy.id,
-            "chosen_at": self.deps.clock().isoformat(),
-            "checked": False,
-        }
-        save_user_state(handler_input)
-        return answer(handler_input, catalog.say("focus.saved", title=strategy.title))
-
-
-def focus_to_check(handler_input: HandlerInput) -> str | None:
-    """The focus strategy to ask about at launch, if it was not asked about yet."""
-    focus = user_state(handler_input).get("focus")
-    if not isinstance(focus, dict) or focus.get("checked"):
-        return None
-    strategy_id = focus.get("strategy")
-    return strategy_id if strategy_id in catalog_of(handler_input).strategy_ids else None
-
-
-def ask_about_focus(handler_input: HandlerInput, strategy_id: str, lead: str) -> Response:
-    """At launch: "did you get to try it?" (asked once per chosen focus; saves the state)."""
-    catalog = catalog_of(handler_input)
-    title = catalog.strategy(strategy_id).title
-    user_state(handler_input)["focus"]["checked"] = True
-    save_user_state(handler_input)
-    return answer(
-        handler_input,
-        ssml.join(lead, catalog.say("focus.check", title=title)),
-        reprompt=catalog.say("focus.check_reprompt", title=title),
-        offer=OFFER_FOCUS_CHECK,
+    trigger = trigger_of(turn)
+    if trigger is None:
+        spoken = spoken_value(turn.slot(TRIGGER_SLOT))
+        return elicit_trigger(turn, turn.say("trigger.unknown") if spoken else "")
+    remember_trigger(turn, trigger)
+    return turn.ask(
+        ssml.join(
+            turn.say("trigger.saved", title=trigger.title), turn.say("trigger.offer_strategy")
+        ),
+        "offer.strategy_reprompt",
+        offer=OFFER_STRATEGY,
     )
 
 
-def focus_tried(handler_input: HandlerInput) -> Response:
+@handles("ChooseFocusIntent")
+def choose_focus(turn: Turn) -> Response:
+    """First step two: "I'll try that one" makes the last strategy heard the current focus."""
+    last = turn.session.get(LAST_STRATEGY)
+    if last not in turn.catalog.strategy_ids:
+        return turn.ask(turn.say("focus.none"))
+    strategy = turn.catalog.strategy(str(last))
+    turn.state["focus"] = {
+        "strategy": strategy.id,
+        "chosen_at": turn.now.isoformat(),
+        "checked": False,
+    }
+    turn.save()
+    return turn.end(turn.say("focus.saved", title=strategy.title))
+
+
+def focus_to_check(turn: Turn) -> str | None:
+    """The focus strategy to ask about at launch, if it was not asked about yet."""
+    focus = turn.state.get("focus")
+    if not isinstance(focus, dict) or focus.get("checked"):
+        return None
+    strategy_id = focus.get("strategy")
+    return strategy_id if strategy_id in turn.catalog.strategy_ids else None
+
+
+def mark_focus_checked(turn: Turn) -> None:
+    """The "did you get to try it?" question is asked once per chosen focus."""
+    focus: dict[str, Any] = turn.state["focus"]
+    focus["checked"] = True
+
+
+@answers_yes(OFFER_FOCUS_CHECK)
+def focus_tried(turn: Turn) -> Response:
     """Yes, I tried my focus."""
-    catalog = catalog_of(handler_input)
-    return answer_then_menu(handler_input, catalog.say("focus.tried"))
+    return turn.then_menu(turn.say("focus.tried"))
 
 
-def focus_not_tried(handler_input: HandlerInput) -> Response:
+@answers_no(OFFER_FOCUS_CHECK)
+def focus_not_tried(turn: Turn) -> Response:
     """No, I did not get to it."""
-    catalog = catalog_of(handler_input)
-    return answer_then_menu(handler_input, catalog.say("focus.not_tried"))
+    return turn.then_menu(turn.say("focus.not_tried"))
 
 
-class FirstStepsHandler(AbstractRequestHandler):
-    """On "where do I start": the three first steps, then an offer to name the trigger."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("FirstStepsIntent")(handler_input))
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        catalog = catalog_of(handler_input)
-        return answer(
-            handler_input,
-            ssml.join(compose.first_steps_ssml(catalog), catalog.say("first_steps.offer_trigger")),
-            reprompt=catalog.say("first_steps.reprompt"),
-            offer=OFFER_SET_TRIGGER,
-        )
+@handles("FirstStepsIntent")
+def first_steps(turn: Turn) -> Response:
+    """On "where do I start": the three first steps, brief, then an offer to name the trigger."""
+    catalog = turn.catalog
+    return turn.ask(
+        ssml.join(compose.first_steps_ssml(catalog), turn.say("first_steps.offer_trigger")),
+        "first_steps.reprompt",
+        card=(catalog.text("first_steps.intro"), _topics_text(catalog.first_steps)),
+        offer=OFFER_SET_TRIGGER,
+        more={"kind": "first_steps", "page": 0},
+    )
 
 
-class FeelingGuiltyHandler(AbstractRequestHandler):
-    """On "I feel guilty": comfort, the mantra, a nudge to reach out, then a strategy offer."""
+@handles("WhyGuiltyIntent")
+def why_guilty(turn: Turn) -> Response:
+    """Where the guilt comes from, one line per cause; more on request, or a strategy."""
+    catalog = turn.catalog
+    return turn.ask(
+        ssml.join(compose.causes_ssml(catalog), turn.say("causes.offer_more")),
+        "offer.strategy_reprompt",
+        card=(catalog.text("causes.card_title"), compose.causes_text(catalog)),
+        offer=OFFER_CAUSES_MORE,
+        more={"kind": "causes", "page": 0},
+    )
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("FeelingGuiltyIntent")(handler_input))
 
-    def handle(self, handler_input: HandlerInput) -> Response:
-        catalog = catalog_of(handler_input)
-        return answer_offering_strategy(
-            handler_input,
-            ssml.join(
-                catalog.say("guilty.comfort"),
-                catalog.say("guilty.breathe"),
-                ssml.pause(700),
-                ssml.prosody(ssml.escape(catalog.mantra), compose.LETTER_RATE),
-                ssml.pause(1000),
-                catalog.say("guilty.reach_out"),
-            ),
-        )
+def topic_more(turn: Turn, kind: str, page: int) -> Response:
+    """One cause or first step in full ("tell me more"); "yes" or "next" goes on."""
+    catalog = turn.catalog
+    topics = catalog.causes if kind == "causes" else catalog.first_steps
+    page = page % len(topics)
+    if kind == "causes":
+        speech = compose.cause_detail_ssml(catalog, page)
+    else:
+        speech = compose.first_step_detail_ssml(catalog, page)
+    card = (topics[page].title, topics[page].detail)
+    if page + 1 >= len(topics):  # the last one ends on the menu
+        return turn.answer(speech, reprompt=turn.say("menu.reprompt"), card=card, offer=OFFER_MENU)
+    offer = OFFER_CAUSES_MORE if kind == "causes" else OFFER_STEPS_MORE
+    return turn.ask(
+        speech, "menu.reprompt", card=card, offer=offer, more={"kind": kind, "page": page + 1}
+    )
+
+
+@answers_yes(OFFER_CAUSES_MORE, OFFER_STEPS_MORE)
+def go_on_with_topics(turn: Turn) -> Response:
+    """ "Yes" to "would you like more / the next one?" after the causes or the first steps."""
+    more = turn.session.get("more")
+    kind = more.get("kind") if isinstance(more, dict) else None
+    page = more.get("page") if isinstance(more, dict) else 0
+    return topic_more(
+        turn, kind if kind == "first_steps" else "causes", page if isinstance(page, int) else 0
+    )
+
+
+def _topics_text(topics: Any) -> str:
+    return "\n\n".join(f"{topic.title}. {topic.detail}" for topic in topics)

@@ -13,7 +13,6 @@ from ask_sdk_model.permission_status import PermissionStatus
 from ask_sdk_model.ui import AskForPermissionsConsentCard
 
 from skill.alexa.alexa_api import AlexaApi, AlexaApiError, ApiAccess
-from skill.alexa.handlers.base import session
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +24,12 @@ GIVEN_NAME_SCOPE = "alexa::profile:given_name:read"
 PROFILE_NAME = "profile_name"
 #: Session attribute: the device's time zone, looked up once per session.
 TIME_ZONE = "time_zone"
+
+
+def session(handler_input: HandlerInput) -> dict[str, Any]:
+    """This session's attributes (an empty dict outside a session)."""
+    attributes = handler_input.attributes_manager.session_attributes
+    return attributes if attributes is not None else {}
 
 
 def _system(handler_input: HandlerInput) -> Any:
@@ -106,6 +111,22 @@ def device_zone(handler_input: HandlerInput, api: AlexaApi) -> tzinfo:
         logger.warning("unknown time zone; using UTC")
         name, zone = "UTC", UTC
     attributes[TIME_ZONE] = {"device": device, "zone": name}
+    return zone
+
+
+def remembered_zone(handler_input: HandlerInput, api: AlexaApi, state: dict[str, Any]) -> tzinfo:
+    """The device's time zone for a launch: the one remembered in the user's ``state`` for
+    this device, so a launch makes no API call; looked up (and remembered) only when there is
+    none yet. The caller saves ``state``."""
+    device = device_id(handler_input)
+    kept = state.get(TIME_ZONE)
+    if isinstance(kept, dict) and kept.get("device") == device:
+        zone = _zone(kept.get("zone"))
+        if zone is not None:
+            session(handler_input)[TIME_ZONE] = {"device": device, "zone": kept.get("zone")}
+            return zone
+    zone = device_zone(handler_input, api)
+    state[TIME_ZONE] = dict(session(handler_input)[TIME_ZONE])
     return zone
 
 
