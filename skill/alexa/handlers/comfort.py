@@ -12,7 +12,7 @@ from skill.alexa.handlers.first_steps import remember_trigger, trigger_of
 from skill.alexa.handlers.letter import read_letter, short_letter
 from skill.alexa.handlers.services import local_now
 from skill.alexa.registry import answers_no, answers_yes, handles
-from skill.alexa.turn import Turn
+from skill.alexa.turn import OFFER, Turn
 from speech import compose, ssml
 
 #: Offers: after "I feel guilty" (yes: the letter), after a bad day (yes: the short letter),
@@ -29,6 +29,8 @@ def feeling_guilty(turn: Turn) -> Response:
     """Comfort first, one real breath, then the mantra; "about missing school events" is
     remembered as her trigger. The turn offers only more comfort, never homework."""
     catalog = turn.catalog
+    if turn.session.get(OFFER) == OFFER_BAD_DAY:  # "a breath", after the bad-day offer
+        return turn.end(compose.bad_day_breath_ssml(catalog))
     trigger = trigger_of(turn)
     if trigger is None:
         comfort = compose.feeling_guilty_ssml(catalog)
