@@ -4,6 +4,11 @@ Every sentence the skill says lives in those files, so the owner can rewrite any
 letter, for example) without touching code. Files are validated at start-up: every locale must
 have the same message keys, placeholders and strategy ids, so a missing translation is a start-up
 error rather than a silent gap in a conversation.
+
+A message is one template, plural forms (``{"one": ..., "other": ...}``) or a pool: a list of
+variants of one line, so the skill can vary what it says (see ``speech.compose.pick_variant``).
+Pools may differ in length between locales. ``answers`` lists, for each message that asks a
+question, the replies a parent is likely to give; ``affirmations`` holds the daily affirmations.
 """
 
 from __future__ import annotations

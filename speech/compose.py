@@ -152,7 +152,8 @@ def strategy_brief_ssml(catalog: Catalog, strategy: Strategy, *, after_note: boo
 
     ``after_note``: something was said first (``strategy.unknown_topic`` or
     ``strategy.restarted``), so the title comes as "it's called ..." rather than a second "here's".
-    The turn then adds :func:`progress_note` (when due) and ``strategy.offer_more``.
+    The turn then adds :func:`progress_note` (when due) and ``strategy.offer_more``, with the
+    reprompt ``strategy.offer_more_reprompt``; "tell me more" goes on to :func:`strategy_more_ssml`.
     """
     intro_key = "strategy.intro_after_note" if after_note else f"strategy.intro_{strategy.kind}"
     return ssml.join(

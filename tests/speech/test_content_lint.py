@@ -151,7 +151,7 @@ def strategy_turns(c: Catalog) -> Iterator[Turn]:
                         compose.progress_note(c, heard, variant),
                         c.say("strategy.offer_more"),
                     ),
-                    again,
+                    c.say("strategy.offer_more_reprompt"),
                 )
         for page in range(compose.strategy_pages(s)):
             last = page == compose.strategy_pages(s) - 1
