@@ -76,6 +76,7 @@ CONTEXT: dict[str, Setup] = {
     "summary.offer": _intend("KidTimeSummaryIntent"),
     "strategy.offer_next": _intend("GetStrategyIntent"),
     "strategy.offer_more": _intend("GetStrategyIntent"),
+    "strategy.offer_more_reprompt": _intend("GetStrategyIntent"),
     "strategy.more_continue": _intend("GetStrategyIntent", "MoreDetailIntent"),
     "offer.strategy": _intend("HearMantraIntent"),
     "trigger.offer_strategy": _intend(("SetGuiltTriggerIntent", {"trigger": "comparison"})),

@@ -187,7 +187,7 @@ def test_give_me_a_strategy(console: FlaskClient, catalog: Catalog) -> None:
         catalog.text(key, title=turn["card"]["title"]) in turn["speech"]["text"] for key in kinds
     )
     assert catalog.text("strategy.offer_more") in turn["speech"]["text"]
-    assert turn["reprompt"]["text"] == catalog.text("strategy.reprompt")
+    assert turn["reprompt"]["text"] == catalog.text("strategy.offer_more_reprompt")
     assert turn["ended"] is False
     assert turn["session_attributes"] == turn["session"]["attributes"]
 

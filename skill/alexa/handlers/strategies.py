@@ -72,11 +72,11 @@ def tell_strategy(turn: Turn) -> Response:
     return turn.ask(
         ssml.join(
             *notes,
-            compose.strategy_ssml(catalog, strategy),
+            compose.strategy_brief_ssml(catalog, strategy, after_note=bool(notes)),
             progress,
             turn.say("strategy.offer_more"),
         ),
-        "strategy.reprompt",
+        "strategy.offer_more_reprompt",
         card=(strategy.title, compose.strategy_text(catalog, strategy)),
         offer=OFFER_STRATEGY,
         more={"kind": "strategy", "id": strategy.id, "page": 0},
