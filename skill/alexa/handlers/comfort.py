@@ -9,7 +9,7 @@ from datetime import date
 from ask_sdk_model import Response
 
 from skill.alexa.handlers.first_steps import remember_trigger, trigger_of
-from skill.alexa.handlers.letter import read_letter, short_letter
+from skill.alexa.handlers.letter import OFFER_BAD_DAY, read_letter, short_letter
 from skill.alexa.handlers.services import local_now
 from skill.alexa.registry import answers_no, answers_yes, handles
 from skill.alexa.turn import OFFER, Turn
@@ -18,7 +18,6 @@ from speech import compose, ssml
 #: Offers: after "I feel guilty" (yes: the letter), after a bad day (yes: the short letter),
 #: today's affirmation offered (yes: hear it).
 OFFER_GUILTY = "guilty"
-OFFER_BAD_DAY = "bad_day"
 OFFER_AFFIRMATION = "affirmation"
 #: User attribute: the affirmations she heard, by day (no repeat within 30 days).
 AFFIRMATIONS_HEARD = "affirmations_heard"

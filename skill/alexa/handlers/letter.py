@@ -9,7 +9,7 @@ from ask_sdk_model import Response
 from skill.alexa.handlers.services import profile_given_name
 from skill.alexa.handlers.strategies import offer_strategy
 from skill.alexa.registry import handles
-from skill.alexa.turn import READ_ALONG, Turn
+from skill.alexa.turn import OFFER, READ_ALONG, Turn
 from speech import compose, ssml
 
 # A first name: letters (any script), spaces, hyphens and apostrophes, at most 40 characters.
@@ -49,11 +49,18 @@ def read_letter(turn: Turn) -> Response:
     )
 
 
+#: Offer: after a bad day, the short letter or a breath ("yes": the short letter).
+OFFER_BAD_DAY = "bad_day"
+
+
 @handles("ShortLetterIntent")
 def short_letter(turn: Turn) -> Response:
-    """The short version of the letter, ending on the mantra."""
+    """The short version of the letter, ending on the mantra; after a bad day it ends there,
+    kindly, with nothing more to do."""
     speech = compose.short_letter_ssml(turn.catalog)
     card = (turn.catalog.text("letter_short.card_title"), ssml.to_plain_text(speech))
+    if turn.session.get(OFFER) == OFFER_BAD_DAY:
+        return turn.end(ssml.join(speech, turn.say("bad_day.after_breath")), card=card)
     return offer_strategy(turn, speech, card=card)
 
 
