@@ -1,4 +1,5 @@
-"""A real local HTTP server standing in for api.amazonalexa.com (Timers and Settings APIs).
+"""A real local HTTP server standing in for api.amazonalexa.com: the Timers, Reminders and
+Settings APIs.
 
 Requests are recorded so tests can check the exact calls; answers can be turned into failures.
 """
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 
 @dataclass
@@ -39,9 +41,18 @@ class FakeAlexaApi:
     given_name: Any = None
     #: Seconds to wait before answering anything (for client timeouts).
     delay: float = 0.0
+    #: Reminders API: the status a create, list or delete answers (200 = as documented).
+    reminder_status: int = 200
+    reminders_list_status: int = 200
+    reminder_delete_status: int = 200
+    #: Raw body for reminder creation instead of the usual ``{"alertToken": ...}``.
+    reminder_body: bytes | None = None
+    #: The reminders the stand-in holds, by alert token (what POST created).
+    reminders: dict[str, Any] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     url: str = ""
     _timers: int = 0
+    _reminders: int = 0
 
     def calls(self, method: str, prefix: str = "/") -> list[Recorded]:
         return [r for r in self.requests if r.method == method and r.path.startswith(prefix)]
@@ -55,6 +66,8 @@ class FakeAlexaApi:
             self._timers += 1
             timer = {"id": f"timer-{self._timers}", "status": "ON", "duration": body["duration"]}
             return 200, json.dumps(timer).encode()
+        if path == "/v1/alerts/reminders" or path.startswith("/v1/alerts/reminders/"):
+            return self.answer_reminders(method, path, body)
         if method == "GET" and path == "/v2/accounts/~current/settings/Profile.givenName":
             if self.given_name is None:
                 return 403, b'{"code": "ACCESS_DENIED"}'
@@ -66,6 +79,31 @@ class FakeAlexaApi:
                 return self.settings_status, b'{"message": "no"}'
             return 200, json.dumps(self.time_zone).encode()
         return 404, b'{"message": "not found"}'
+
+    def answer_reminders(self, method: str, path: str, body: Any) -> tuple[int, bytes]:
+        """The Reminders API: create (201), list, and delete (404 for an unknown token)."""
+        if method == "POST" and path == "/v1/alerts/reminders":
+            if self.reminder_status != 200:
+                return self.reminder_status, b'{"code": "INVALID_BEARER_TOKEN"}'
+            if self.reminder_body is not None:
+                return 201, self.reminder_body
+            self._reminders += 1
+            token = f"reminder-{self._reminders}"
+            self.reminders[token] = {"alertToken": token, "status": "ON", **body}
+            return 201, json.dumps({"alertToken": token, "status": "ON"}).encode()
+        if method == "GET" and path == "/v1/alerts/reminders":
+            if self.reminders_list_status != 200:
+                return self.reminders_list_status, b'{"code": "INTERNAL_ERROR"}'
+            alerts = list(self.reminders.values())
+            return 200, json.dumps({"totalCount": str(len(alerts)), "alerts": alerts}).encode()
+        if method == "DELETE":
+            if self.reminder_delete_status != 200:
+                return self.reminder_delete_status, b'{"code": "INTERNAL_ERROR"}'
+            token = unquote(path.rsplit("/", 1)[1])
+            if self.reminders.pop(token, None) is None:
+                return 404, b'{"code": "ALERT_NOT_FOUND"}'
+            return 200, b""
+        return 405, b'{"message": "method not allowed"}'
 
 
 def _handler(api: FakeAlexaApi) -> type[BaseHTTPRequestHandler]:

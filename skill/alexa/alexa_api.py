@@ -1,4 +1,5 @@
-"""A small client for the Alexa service APIs the skill uses: Timers and device Settings.
+"""A small client for the Alexa service APIs the skill uses: Timers, Reminders and device
+Settings.
 
 Alexa gives every request an ``apiEndpoint`` and a short-lived ``apiAccessToken``; calls go to that
 endpoint with the token as a bearer. Every failure (network, timeout, a non-2xx answer, a body that
@@ -68,6 +69,49 @@ class TimerRequest:
         }
 
 
+@dataclass(frozen=True)
+class ReminderRequest:
+    """What a new reminder should be: when it first rings (wall clock of ``time_zone``), how it
+    repeats (an RFC 5545 rule, or ``None``) and what Alexa says."""
+
+    request_time: str
+    scheduled_time: str
+    time_zone: str
+    locale: str
+    announcement: str
+    recurrence_rule: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The Reminders API ``POST /v1/alerts/reminders`` body (an absolute trigger)."""
+        trigger: dict[str, Any] = {
+            "type": "SCHEDULED_ABSOLUTE",
+            "scheduledTime": self.scheduled_time,
+            "timeZoneId": self.time_zone,
+        }
+        if self.recurrence_rule is not None:
+            trigger["recurrence"] = {
+                "startDateTime": self.scheduled_time,
+                "recurrenceRules": [self.recurrence_rule],
+            }
+        return {
+            "requestTime": self.request_time,
+            "trigger": trigger,
+            "alertInfo": {
+                "spokenInfo": {"content": [{"locale": self.locale, "text": self.announcement}]}
+            },
+            "pushNotification": {"status": "ENABLED"},
+        }
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One of the skill's reminders as the Reminders API lists it."""
+
+    token: str
+    status: str
+    scheduled_time: str | None
+
+
 class AlexaApi:
     """Timers and Settings calls over an injectable ``requests.Session``."""
 
@@ -104,6 +148,44 @@ class AlexaApi:
     def cancel_timer(self, access: ApiAccess, timer_id: str) -> None:
         """Cancel a timer; one that is already gone (404) counts as cancelled."""
         self._call("DELETE", access, f"/v1/alerts/timers/{quote(timer_id, safe='')}", ok={404})
+
+    def create_reminder(self, access: ApiAccess, reminder: ReminderRequest) -> str:
+        """Create a reminder and return its ``alertToken``."""
+        body = self._call("POST", access, "/v1/alerts/reminders", json=reminder.body())
+        token = body.get("alertToken") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise AlexaApiError("the Reminders API answered without an alert token")
+        return token
+
+    def list_reminders(self, access: ApiAccess) -> list[Reminder]:
+        """The reminders this skill has set for the user (any status)."""
+        body = self._call("GET", access, "/v1/alerts/reminders")
+        alerts = body.get("alerts") if isinstance(body, dict) else None
+        if body is None:
+            return []
+        if not isinstance(alerts, list):
+            raise AlexaApiError("the Reminders API answered without a list of alerts")
+        reminders = []
+        for alert in alerts:
+            token = alert.get("alertToken") if isinstance(alert, dict) else None
+            if not isinstance(token, str) or not token:
+                continue  # one odd entry does not hide the others
+            trigger = alert.get("trigger")
+            scheduled = trigger.get("scheduledTime") if isinstance(trigger, dict) else None
+            status = alert.get("status")
+            reminders.append(
+                Reminder(
+                    token=token,
+                    status=status if isinstance(status, str) else "ON",
+                    scheduled_time=scheduled if isinstance(scheduled, str) else None,
+                )
+            )
+        return reminders
+
+    def delete_reminder(self, access: ApiAccess, token: str) -> None:
+        """Delete a reminder; one that is already gone (404) counts as deleted."""
+        path = f"/v1/alerts/reminders/{quote(token, safe='')}"
+        self._call("DELETE", access, path, ok={404})
 
     def given_name(self, access: ApiAccess) -> str | None:
         """The account holder's first name from the Customer Profile API, or ``None`` when the
