@@ -11,6 +11,7 @@ from skill.devtools.simulator.durations import spoken_duration_to_iso
 from skill.devtools.simulator.model import IntentDef, InteractionModel, TypeValue
 from skill.devtools.simulator.nlu import CONFIDENT, DEFAULT_THRESHOLD, FuzzyRanker
 from skill.devtools.simulator.text import _key, normalize
+from skill.devtools.simulator.times import spoken_time_to_iso
 
 
 class SlotValue(TypedDict):
@@ -261,6 +262,14 @@ class UtteranceMatcher:
             # Alexa sends "?" when it heard a duration slot but could not understand it.
             return SlotValue(
                 value=iso or "?",
+                resolved_id=None,
+                resolved_name=None,
+                type=slot_type,
+                spoken=spoken,
+            )
+        if slot_type == "AMAZON.TIME":
+            return SlotValue(
+                value=spoken_time_to_iso(spoken) or "?",
                 resolved_id=None,
                 resolved_name=None,
                 type=slot_type,

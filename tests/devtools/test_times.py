@@ -1,0 +1,36 @@
+"""Spoken times become AMAZON.TIME values in local conversations, as Alexa sends them."""
+
+from __future__ import annotations
+
+import pytest
+
+from skill.devtools.simulator.times import spoken_time_to_iso
+
+
+@pytest.mark.parametrize(
+    ("spoken", "value"),
+    [
+        ("half past five", "05:30"),
+        ("five thirty", "05:30"),
+        ("five thirty pm", "17:30"),
+        ("four", "04:00"),
+        ("four o'clock", "04:00"),
+        ("quarter to six", "05:45"),
+        ("quarter past four p.m.", "16:15"),
+        ("5:30", "05:30"),
+        ("17:30", "17:30"),
+        ("4 pm", "16:00"),
+        ("twelve am", "00:00"),
+        ("noon", "12:00"),
+        ("in the evening", "EV"),
+        ("the afternoon", "AF"),
+    ],
+)
+def test_spoken_times(spoken: str, value: str) -> None:
+    assert spoken_time_to_iso(spoken) == value
+
+
+@pytest.mark.parametrize("spoken", ["banana", "", "five bananas", "quarter past lunch", "25:00"])
+def test_not_times(spoken: str) -> None:
+    assert spoken_time_to_iso(spoken) is None
+
