@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from skill.alexa.handlers.reminders import REMINDERS_SCOPE
 from skill.alexa.handlers.services import GIVEN_NAME_SCOPE, TIMERS_SCOPE
 from skill.devtools.simulator import InteractionModel, ModelError, default_models_dir, parse_model
 
@@ -31,8 +32,8 @@ LOCALE_COUNTRIES: Mapping[str, str] = {
     "en-IN": "IN",
 }
 #: Skill permissions the manifest asks for: kid time sets an Alexa timer when allowed, and the
-#: letter may greet the parent by her profile's first name.
-PERMISSIONS: tuple[str, ...] = (TIMERS_SCOPE, GIVEN_NAME_SCOPE)
+#: letter may greet the parent by her profile's first name; reminders end the workday.
+PERMISSIONS: tuple[str, ...] = (TIMERS_SCOPE, GIVEN_NAME_SCOPE, REMINDERS_SCOPE)
 #: Interfaces the skill uses: APL screens for the letter and the countdown, and CanFulfill.
 INTERFACES: tuple[str, ...] = ("ALEXA_PRESENTATION_APL", "CAN_FULFILL_INTENT_REQUEST")
 #: Skill events Alexa sends us; SKILL_DISABLED lets the skill delete a user's data.

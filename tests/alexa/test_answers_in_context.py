@@ -89,6 +89,8 @@ CONTEXT: dict[str, Setup] = {
     "guilty.offer": _intend("FeelingGuiltyIntent"),
     "bad_day.offer": _intend("BadDayIntent"),
     "forget.confirm": _intend("ForgetMeIntent"),
+    "ritual.ask": _intend("EndWorkdayIntent"),
+    "ritual.offer_kid_time": _intend("EndWorkdayIntent", "AMAZON.NoIntent"),
     # The apology keeps the session open with no offer: its answers are requests that work
     # anywhere, so any open session is its context.
     "error.apology": _intend(),

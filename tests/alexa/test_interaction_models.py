@@ -40,6 +40,12 @@ CUSTOM_INTENTS = {
     "BadDayIntent": {},
     "DailyAffirmationIntent": {},
     "MoreDetailIntent": {},
+    "SetWorkReminderIntent": {"time": "AMAZON.TIME", "repeat": "ReminderRepeat"},
+    "SetKidTimeReminderIntent": {"time": "AMAZON.TIME", "repeat": "ReminderRepeat"},
+    "ListRemindersIntent": {},
+    "CancelReminderIntent": {"reminder": "ReminderKind"},
+    "EndWorkdayIntent": {},
+    "GoodThingIntent": {"thing": "AMAZON.SearchQuery"},
 }
 BUILT_IN_INTENTS = {
     "AMAZON.HelpIntent",

@@ -64,7 +64,11 @@ def test_manifest_structure(https_manifest: dict[str, Any]) -> None:
     assert all("privacyPolicyUrl" not in v for v in privacy["locales"].values())
     interfaces = {i["type"] for i in m["apis"]["custom"]["interfaces"]}
     assert interfaces == {"ALEXA_PRESENTATION_APL", "CAN_FULFILL_INTENT_REQUEST"}
-    assert m["permissions"] == [{"name": TIMERS_SCOPE}, {"name": GIVEN_NAME_SCOPE}]
+    assert m["permissions"] == [
+        {"name": TIMERS_SCOPE},
+        {"name": GIVEN_NAME_SCOPE},
+        {"name": "alexa::alerts:reminders:skill:readwrite"},
+    ]
 
 
 def test_privacy_url_goes_into_every_locale(tmp_path: Path) -> None:

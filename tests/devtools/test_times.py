@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from skill.devtools.simulator import UtteranceMatcher
+from skill.devtools.simulator.model import load_model
 from skill.devtools.simulator.times import spoken_time_to_iso
 
 
@@ -34,3 +36,12 @@ def test_spoken_times(spoken: str, value: str) -> None:
 def test_not_times(spoken: str) -> None:
     assert spoken_time_to_iso(spoken) is None
 
+
+def test_the_matcher_fills_a_time_slot_like_alexa() -> None:
+    matcher = UtteranceMatcher(load_model("en-US"))
+    match = matcher.match("remind me to stop work at half past five on weekdays")
+    assert match is not None and match.intent == "SetWorkReminderIntent"
+    assert match.slots["time"]["value"] == "05:30"
+    assert match.slots["repeat"]["resolved_id"] == "weekdays"
+    unclear = matcher.match("remind me about kid time at teatime")
+    assert unclear is not None and unclear.slots["time"]["value"] == "?"

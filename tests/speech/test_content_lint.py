@@ -314,6 +314,15 @@ def every_message_piece(c: Catalog) -> Iterator[tuple[str, str]]:
         "minutes": 60,
         "minimum": 5,
         "maximum": 60,
+        # Reminders and the workday ritual: a long reminder, list and good thing.
+        "what": c.text("reminders.what_kid_time"),
+        "time": "12:45 PM",
+        "when": c.text("reminders.when_weekdays"),
+        "reminder": c.text("reminders.item", what="to stop work", time="12:45", when="tomorrow"),
+        "items": ", ".join(
+            [c.text("reminders.what_work")] * 2 + [c.text("reminders.what_kid_time")]
+        ),
+        "thing": LONG_TOPIC,
     }
     for key in c.messages:
         for variant in range(len(c.pool(key))):

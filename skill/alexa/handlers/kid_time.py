@@ -10,6 +10,7 @@ from ask_sdk_model import Response
 from ask_sdk_model.canfulfill import CanFulfillSlotValues, CanUnderstandSlotValues
 
 from skill.alexa.alexa_api import AlexaApiError, TimerRequest
+from skill.alexa.handlers.reminders import REMINDERS_SCOPE, reminders_permission
 from skill.alexa.handlers.services import (
     api_access,
     ask_for_timers,
@@ -237,6 +238,8 @@ def timer_permission(turn: Turn) -> Response:
     if getattr(turn.request, "name", None) != "AskFor":
         return turn.silent()  # no other connection is ever started by this skill
     payload = getattr(turn.request, "payload", None)
+    if isinstance(payload, dict) and payload.get("permissionScope") == REMINDERS_SCOPE:
+        return reminders_permission(turn)
     status = payload.get("status") if isinstance(payload, dict) else None
     if status == "ACCEPTED":
         return turn.end(_set_timer(turn))
