@@ -145,3 +145,49 @@ def running(api: FakeAlexaApi | None = None) -> Iterator[FakeAlexaApi]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class StandInTransport:
+    """Posts like ``inner`` but as if Alexa sent the requests: the stand-in as ``apiEndpoint``
+    and the given permission scopes granted (local conversations carry neither)."""
+
+    def __init__(self, inner: Any, api: FakeAlexaApi, scopes: list[str]) -> None:
+        self.inner = inner
+        self.api = api
+        self.scopes = scopes
+
+    def post(self, envelope: dict[str, Any]) -> tuple[int, Any]:
+        system = envelope["context"]["System"]
+        system["apiEndpoint"] = self.api.url
+        if self.scopes:
+            granted = {scope: {"status": "GRANTED"} for scope in self.scopes}
+            system["user"]["permissions"] = {"scopes": granted}
+        status, body = self.inner.post(envelope)
+        return int(status), body
+
+
+@contextmanager
+def stand_in_conversation(settings: dict[str, Any], data_dir: Any, locale: str, user: str) -> Any:
+    """A conversation with the app whose Alexa API calls reach the stand-in, for replay files
+    with an ``alexa_api`` block (``time_zone``, granted ``permissions``)."""
+    from skill.alexa.alexa_api import AlexaApi
+    from skill.alexa.turn import Deps
+    from skill.config import Config
+    from skill.devtools.simulator import (
+        AppTransport,
+        Conversation,
+        EnvelopeFactory,
+        UtteranceMatcher,
+    )
+    from skill.devtools.simulator.model import load_model
+    from skill.web.app import create_app
+
+    fake = FakeAlexaApi(time_zone=settings.get("time_zone", "Europe/London"))
+    with running(fake) as api:
+        # Unsigned (local tools), but with a client that may call the loopback stand-in.
+        app = create_app(
+            Config(data_dir=data_dir, verify_signatures=False), deps=Deps(alexa_api=AlexaApi())
+        )
+        transport = StandInTransport(AppTransport(app), api, list(settings.get("permissions", [])))
+        factory = EnvelopeFactory("amzn1.ask.skill.replay", user, locale)
+        yield Conversation(transport, factory, UtteranceMatcher(load_model(locale)))

@@ -45,3 +45,12 @@ def test_the_matcher_fills_a_time_slot_like_alexa() -> None:
     assert match.slots["repeat"]["resolved_id"] == "weekdays"
     unclear = matcher.match("remind me about kid time at teatime")
     assert unclear is not None and unclear.slots["time"]["value"] == "?"
+
+
+def test_a_one_shot_hands_over_what_follows_to() -> None:
+    matcher = UtteranceMatcher(load_model("en-GB"))
+    match = matcher.match("ask mama moments to remind me about kid time at four")
+    assert match is not None and match.invoked
+    assert match.intent == "SetKidTimeReminderIntent" and match.slots["time"]["value"] == "04:00"
+    cancel = matcher.match("ask mama moments to cancel my work reminder")
+    assert cancel is not None and cancel.intent == "CancelReminderIntent"

@@ -171,8 +171,12 @@ class UtteranceMatcher:
         one_shot = self._one_shot.match(normal)
         if one_shot:
             rest = one_shot.group("rest")
-            inner = self._match_inner(rest)
             first, _, remainder = rest.partition(" ")
+            # "ask mama moments to remind me ...": Alexa hands the skill what follows "to".
+            exact = self._match_exact(remainder) if first in _ONE_SHOT_JOINERS else None
+            if exact is not None and remainder:
+                return replace(exact, invoked=True)
+            inner = self._match_inner(rest)
             if inner.intent == FALLBACK_INTENT and first in _ONE_SHOT_JOINERS and remainder:
                 inner = self._match_inner(remainder)
             return replace(inner, invoked=True)
