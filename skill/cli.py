@@ -85,6 +85,59 @@ def check_store(data_dir: Path | None) -> None:
     sys.exit(1 if bad else 0)
 
 
+@main.command()
+@click.option("--locale", default="en-US", show_default=True, help="Content locale (or alias).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the WAV here instead of playing it.",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Audio cache folder (default: MAMA_SPEECH_CACHE_DIR or <data dir>/speech-cache).",
+)
+def ritual(locale: str, out: Path | None, cache_dir: Path | None) -> None:
+    """Speak the workday shutdown ritual (under a minute) with the offline voice."""
+    import shutil
+
+    from speech.catalog import ContentError, load_catalogs
+    from speech.offline import OfflineSpeaker, SpeechError, wav_duration
+    from speech.playback import report, serves_locale, speak
+    from speech.ritual import offline_ssml
+    from speech.settings import SpeechSettings
+
+    settings = SpeechSettings.from_env()
+    try:
+        catalogs = load_catalogs(default_locale=settings.default_locale)
+    except ContentError as exc:
+        raise click.ClickException(str(exc)) from None
+    catalog = catalogs.for_locale(locale)
+    if not serves_locale(catalog, locale):
+        choices = ", ".join(catalogs.locales)
+        raise click.BadParameter(f"no content for {locale!r}; try {choices}", param_hint="--locale")
+    speaker = OfflineSpeaker(cache_dir or settings.cache_dir)
+    try:
+        spoken = speak(
+            offline_ssml(catalog),
+            catalog.locale,
+            speaker=speaker,
+            voice=catalog.offline_voice,
+            play=out is None,
+        )
+    except SpeechError as exc:
+        raise click.ClickException(f"could not render the ritual: {exc}") from None
+    if out is None:
+        report(spoken, click.echo)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(spoken.wav, out)
+    except OSError as exc:
+        raise click.ClickException(f"could not write {out}: {exc}") from None
+    click.echo(f"Wrote {out} ({wav_duration(out):.1f} s)")
+
+
 # Conversation tools live next to the matcher they drive.
 main.add_command(simulate_command, "simulate")
 main.add_command(chat_command, "chat")
