@@ -1,4 +1,4 @@
-"""Unit tests for the per-user TinyDB store (skill/store.py)."""
+"""Unit tests for the per-user TinyDB store (skill/storage/)."""
 
 from __future__ import annotations
 
@@ -17,18 +17,18 @@ from ask_sdk_model import Context, RequestEnvelope, User
 from ask_sdk_model.application import Application
 from ask_sdk_model.interfaces.system import SystemState
 
-from skill import store
-from skill.store import (
-    CURRENT_SCHEMA,
+from skill.storage import (
     CorruptRecordError,
     LockTimeoutError,
     SchemaError,
     StaleWriteError,
     StoreError,
     TinyDBPersistenceAdapter,
-    make_tables,
+    records,
     user_hash,
 )
+from skill.storage.files import write_new
+from skill.storage.records import CURRENT_SCHEMA, make_tables
 
 USER = "amzn1.ask.account.SECRET-USER-ID-123"
 
@@ -340,7 +340,7 @@ def test_existing_copy_is_never_overwritten(adapter: TinyDBPersistenceAdapter) -
     path = write_raw(adapter, USER, b"{")
     target = adapter.corrupt_dir / f"{path.name}.fixed"
     target.write_bytes(b"other")
-    copy = adapter._write_new(target, b"{")
+    copy = write_new(target, b"{")
     assert target.read_bytes() == b"other"
     assert copy == target.with_name(f"{target.name}.1")
     assert copy.read_bytes() == b"{"
@@ -391,7 +391,7 @@ def test_migration_path(adapter: TinyDBPersistenceAdapter, monkeypatch: pytest.M
         out["visits"] = out.pop("launches")
         return out
 
-    monkeypatch.setitem(store.MIGRATIONS, 0, v0_to_v1)
+    monkeypatch.setitem(records.MIGRATIONS, 0, v0_to_v1)
     path = write_raw(adapter, USER, v0_file({"launches": 7}))
     attrs = adapter.load(USER)
     assert attrs == {"visits": 7, "_revision": 4}
@@ -405,9 +405,9 @@ def test_migration_path(adapter: TinyDBPersistenceAdapter, monkeypatch: pytest.M
 def test_multi_step_migration(
     adapter: TinyDBPersistenceAdapter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store, "CURRENT_SCHEMA", 3)
+    monkeypatch.setattr(records, "CURRENT_SCHEMA", 3)
     monkeypatch.setattr(
-        store,
+        records,
         "MIGRATIONS",
         {
             0: lambda a: {**a, "steps": [*a["steps"], 1]},
@@ -422,7 +422,7 @@ def test_multi_step_migration(
 def test_missing_migration_is_a_schema_error(
     adapter: TinyDBPersistenceAdapter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store, "MIGRATIONS", {})
+    monkeypatch.setattr(records, "MIGRATIONS", {})
     write_raw(adapter, USER, v0_file({"a": 1}))
     with pytest.raises(SchemaError, match="no migration from schema 0"):
         adapter.load(USER)
@@ -431,7 +431,7 @@ def test_missing_migration_is_a_schema_error(
 def test_migration_returning_garbage_is_a_schema_error(
     adapter: TinyDBPersistenceAdapter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(store.MIGRATIONS, 0, lambda a: None)
+    monkeypatch.setitem(records.MIGRATIONS, 0, lambda a: None)
     write_raw(adapter, USER, v0_file({"a": 1}))
     with pytest.raises(SchemaError):
         adapter.load(USER)
