@@ -1,0 +1,1 @@
+"""Pure rules and the typed user record: no ask-sdk, no I/O."""
