@@ -1,13 +1,15 @@
-"""Operations on a TinyDB store: readiness at start-up and the offline check."""
+"""Operations on a TinyDB store: readiness at start-up, the offline check and repair."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skill.storage import files, records
-from skill.storage.errors import DamagedFile, StoreError
+from skill.storage.errors import DamagedFile, SchemaError, StoreError
 
 if TYPE_CHECKING:
     from skill.storage.tinydb import TinyDBPersistenceAdapter
@@ -29,7 +31,7 @@ def _read_marker(path: Path) -> object:
 
 
 class StoreAdmin:
-    """Start-up readiness and the offline check of one store's folder."""
+    """Start-up readiness, the offline check and repair of one store's folder."""
 
     def __init__(self, store: TinyDBPersistenceAdapter) -> None:
         self.store = store
@@ -91,19 +93,52 @@ class StoreAdmin:
         if problem is not None:
             raise StoreError(f"store folder {folder} is not writable: {problem}")
 
-    def check(self) -> list[Path]:
-        """Every user file that is unreadable or not a record (read-only; copies nothing)."""
-        corrupt: list[Path] = []
-        if not self.store.users_dir.is_dir():
-            return corrupt
-        for path in sorted(self.store.users_dir.glob("*/*.json")):
-            if path.name.startswith("."):
-                continue  # a crashed writer's temp file; the next write replaces it
+    def scan(self) -> list[Problem]:
+        """Every damaged user file and why, read-only (copies nothing, writes nothing).
+
+        Damage is what a request would replace with a fresh record: unreadable bytes, a wrong
+        shape, wrong types (the store's validator), a symlink or a folder in a file's place.
+        A record from a newer schema is not damage: it is left for a newer deployment.
+        """
+        store = self.store
+        problems: list[Problem] = []
+        if not store.users_dir.is_dir():
+            return problems
+        for path in sorted(store.users_dir.glob("*/*.json")):
             try:
-                raw = files.read_bytes(path)
-                if raw is None:
-                    continue  # deleted while we scanned
-                records.unpack(records.parse_tables(raw))
-            except DamagedFile:
-                corrupt.append(path)
-        return corrupt
+                store.read_checked(path)
+            except DamagedFile as exc:
+                problems.append(Problem(path, exc.reason))
+            except SchemaError:
+                continue
+        return problems
+
+    def repair(self, progress: Callable[[Iterable[Problem]], Iterable[Problem]] = iter) -> Repair:
+        """Give every damaged file the fresh start a request would: evidence kept, fresh record.
+
+        ``progress`` wraps the work list (``tqdm`` in the CLI).
+        """
+        replaced = failed = 0
+        for problem in progress(self.scan()):
+            try:
+                if self.store.repair(problem.path) is not None:
+                    replaced += 1
+            except StoreError:
+                failed += 1
+        return Repair(replaced, failed)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A damaged user file and the reason, in a few words."""
+
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What ``check-store --repair`` did: files replaced by fresh records, and failures."""
+
+    replaced: int
+    failed: int

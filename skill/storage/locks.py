@@ -12,6 +12,9 @@ from pathlib import Path
 from skill.storage.errors import LockTimeoutError, StoreError
 from skill.storage.files import mkdir_durable
 
+#: A planted symlink must not make the lock open (or create) a file elsewhere.
+_LOCK_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+
 
 class StripedLocks:
     """Exclusive locks named by the first two characters of a file name (a hash prefix)."""
@@ -27,10 +30,10 @@ class StripedLocks:
         stripe = f"{self._locks}/{os.path.basename(path)[:2]}.lock"
         try:
             try:
-                fd = os.open(stripe, os.O_RDWR | os.O_CREAT, 0o600)
+                fd = os.open(stripe, _LOCK_FLAGS, 0o600)
             except FileNotFoundError:
                 mkdir_durable(self.locks_dir)
-                fd = os.open(stripe, os.O_RDWR | os.O_CREAT, 0o600)
+                fd = os.open(stripe, _LOCK_FLAGS, 0o600)
         except OSError as exc:
             raise StoreError(
                 f"store folder {self.locks_dir} is not writable: {exc.strerror}"

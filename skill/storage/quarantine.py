@@ -1,14 +1,46 @@
-"""``corrupt/``: where damaged user files are kept as evidence, named by when and why."""
+"""``corrupt/``: where damaged user files are kept as evidence, named by when and why.
+
+An entry is ``corrupt/<sha256>.json.<UTC time>.<reason>``: the damaged file moved there
+whole (a folder stays a folder), or for a symlink a small text file holding where it pointed.
+Nothing here follows a symlink or reads a file outside the data folder.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import re
+import stat
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from skill.storage.files import mkdir_durable, write_new
+from skill.storage import files
 
 logger = logging.getLogger(__name__)
+
+_STAMP = "%Y%m%dT%H%M%S.%fZ"
+_ENTRY = re.compile(
+    r"^(?P<file>[0-9a-f]{64}\.json)\.(?P<stamp>\d{8}T\d{6}\.\d{6}Z)(?:\.(?P<why>.+))?$"
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One entry of ``corrupt/``: what it was, when it was set aside, why, and its size."""
+
+    path: Path
+    user_file: str
+    when: datetime | None
+    why: str
+    size: int | None  # ``None`` for a folder
+
+
+def reason_slug(reason: str) -> str:
+    """The part of a reason that goes in a file name: ``invalid JSON: ...`` → ``invalid-json``."""
+    words = re.sub(r"[^a-z0-9]+", "-", reason.split(":")[0].lower()).strip("-")
+    return words[:40].rstrip("-") or "damaged"
 
 
 class Quarantine:
@@ -17,32 +49,60 @@ class Quarantine:
     def __init__(self, corrupt_dir: Path) -> None:
         self.corrupt_dir = corrupt_dir
 
-    def keep_copy(self, path: Path) -> Path | None:
-        """Copy ``path`` aside (once per distinct content); the copy, or ``None`` on failure."""
-        try:
-            raw = path.read_bytes()
-            mkdir_durable(self.corrupt_dir)
-            copy = self._existing_copy(path.name, raw)
-            if copy is None:
-                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-                copy = write_new(self.corrupt_dir / f"{path.name}.{stamp}", raw)
-        except OSError as exc:
-            logger.error("could not copy corrupt record %s aside: %s", path, exc.strerror)
-            return None
-        return copy
+    def take(self, path: Path, reason: str, now: datetime | None = None) -> Path:
+        """Move whatever is at ``path`` into ``corrupt/``; the evidence's path.
 
-    def _existing_copy(self, name: str, raw: bytes) -> Path | None:
-        # Every request of that user hits the bad file; keep one copy per content, not per hit.
-        for candidate in self.corrupt_dir.glob(f"{name}.*"):
+        Called with the user's lock held. A symlink is never followed: its target is recorded
+        as text and the link removed, so nothing outside the data folder is read.
+        """
+        files.mkdir_durable(self.corrupt_dir)
+        if self.corrupt_dir.is_symlink():
+            raise OSError(errno.ELOOP, "corrupt/ is a symlink", str(self.corrupt_dir))
+        stamp = (now or datetime.now(UTC)).strftime(_STAMP)
+        target = self.corrupt_dir / f"{path.name}.{stamp}.{reason_slug(reason)}"
+        if stat.S_ISLNK(os.lstat(path).st_mode):
+            evidence = files.write_new(target, os.fsencode(f"symlink to {os.readlink(path)}\n"))
+            path.unlink()
+        else:
+            evidence = self._unused(target)
             try:
-                if candidate.stat().st_size == len(raw) and candidate.read_bytes() == raw:
-                    return candidate
-            except FileNotFoundError:
+                os.rename(path, evidence)  # the entry itself: a file or a folder, never a target
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                raw = files.read_user_file(str(path)) or b""  # another disk: copy, then remove
+                evidence = files.write_new(target, raw)
+                files.remove_entry(path)
+        files.fsync_dir(self.corrupt_dir)
+        files.fsync_dir(path.parent)
+        return evidence
+
+    @staticmethod
+    def _unused(target: Path) -> Path:
+        for n in range(1000):
+            candidate = target if n == 0 else target.with_name(f"{target.name}.{n}")
+            if not os.path.lexists(candidate):
+                return candidate
+        raise OSError(errno.EEXIST, "too many copies", str(target))
+
+    def entries(self) -> list[Evidence]:
+        """Everything kept in ``corrupt/``, oldest first (read with ``lstat`` only)."""
+        found: list[Evidence] = []
+        if not self.corrupt_dir.is_dir() or self.corrupt_dir.is_symlink():
+            return found
+        for path in self.corrupt_dir.iterdir():
+            match = _ENTRY.match(path.name)
+            if match is None:
                 continue
-        return None
+            info = os.lstat(path)
+            when = datetime.strptime(match["stamp"], _STAMP).replace(tzinfo=UTC)
+            why = (match["why"] or "unreadable").split(".")[0]
+            size = None if stat.S_ISDIR(info.st_mode) else info.st_size
+            found.append(Evidence(path, match["file"], when, why, size))
+        return sorted(found, key=lambda e: (e.when or datetime.min.replace(tzinfo=UTC), e.path))
 
     def forget(self, name: str) -> None:
         """Remove every copy kept of the user file ``name`` (the user asked to be forgotten)."""
         if self.corrupt_dir.is_dir():
             for copy in self.corrupt_dir.glob(f"{name}.*"):
-                copy.unlink(missing_ok=True)
+                files.remove_entry(copy)

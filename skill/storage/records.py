@@ -15,12 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from skill.domain.user import SCHEMA_VERSION
 from skill.storage.errors import DamagedFile, SchemaError, StoreError
 
 #: Version of the attribute schema this code writes. Bump it and add a migration together.
-CURRENT_SCHEMA = 1
+CURRENT_SCHEMA = SCHEMA_VERSION
 #: Reserved attribute carrying the record revision between get and save.
 REVISION_KEY = "_revision"
+#: Reserved attribute set on load when a damaged record was just replaced (never stored):
+#: the name of the evidence kept in ``corrupt/``.
+FRESH_START_KEY = "_fresh_start"
 
 #: ``MIGRATIONS[v]`` turns the attributes of a schema-``v`` record into schema ``v + 1``.
 #: Applied in memory on load; the next save writes the record at ``CURRENT_SCHEMA``.

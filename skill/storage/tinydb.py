@@ -12,14 +12,16 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, MutableMapping
+from functools import cache
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document
 
+from skill.domain.user import DamagedRecord, normalise
 from skill.storage import files, records
 from skill.storage.admin import StoreAdmin
 from skill.storage.errors import CorruptRecordError, DamagedFile, StaleWriteError, StoreError
@@ -29,6 +31,8 @@ from skill.storage.quarantine import Quarantine
 
 logger = logging.getLogger(__name__)
 REVISION_KEY = records.REVISION_KEY
+#: Checks and repairs loaded attributes; raises ``DamagedRecord`` when they are damaged.
+Validator = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class AtomicJSONStorage(Storage):
@@ -48,7 +52,7 @@ class AtomicJSONStorage(Storage):
     def read(self) -> dict[str, Any] | None:
         """The whole database, or ``None`` for a new (missing) file."""
         if not self._loaded:
-            raw = files.read_bytes(self.path)
+            raw = files.read_user_file(self.path)
             self._data = None if raw is None else records.parse_tables(raw)
             self._loaded = True
         return self._data
@@ -65,12 +69,23 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
 
     Safe across processes and threads (striped ``flock``), crash-safe (atomic replace),
     and O(1) in the number of users. ``durable=False`` skips fsync (tests, benchmarks only).
-    No disk access happens here: start-up checks and the offline check are :attr:`admin`'s.
+    Every loaded record goes through ``validator`` (default: the typed user record's parse).
+    A damaged record is moved to ``corrupt/`` and replaced by a fresh one; the attributes
+    then carry ``"_fresh_start"`` (never stored) so the skill can say so once. A record
+    from a newer schema is left untouched and refused. No disk access happens in
+    ``__init__``: start-up checks and the offline check are :attr:`admin`'s.
     """
 
     LOCK_STRIPES = 256
 
-    def __init__(self, data_dir: Path, *, lock_timeout: float = 10.0, durable: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        lock_timeout: float = 10.0,
+        durable: bool = True,
+        validator: Validator = normalise,
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.users_dir = self.data_dir / "users"
         self.locks_dir = self.data_dir / "locks"
@@ -79,6 +94,7 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
         self.locks = StripedLocks(self.locks_dir, lock_timeout)
         self.quarantine = Quarantine(self.corrupt_dir)
         self.durable = durable
+        self.validator = validator
         self.admin = StoreAdmin(self)
 
     def ensure_ready(self) -> None:
@@ -86,8 +102,8 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
         self.admin.ensure_ready()
 
     def check(self) -> list[Path]:
-        """Every damaged user file (read-only; see :meth:`StoreAdmin.check`)."""
-        return self.admin.check()
+        """Every damaged user file (read-only; see :meth:`StoreAdmin.scan`)."""
+        return [problem.path for problem in self.admin.scan()]
 
     # ask-sdk-core interface (argument names matter: the SDK passes them by keyword)
 
@@ -114,10 +130,20 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
         return f"{self._users}/{digest[:2]}/{digest}.json"
 
     def load(self, user_id: str) -> dict[str, Any]:
-        """The user's attributes plus ``"_revision"``; ``{"_revision": 0}`` for a new user."""
-        # No lock: writes are atomic renames, so a reader always sees one whole version.
+        """The user's attributes plus ``"_revision"``; ``{"_revision": 0}`` for a new user.
+
+        A damaged record is replaced by a fresh one (see :meth:`repair`), and the answer then
+        also holds ``"_fresh_start"``: the reason, for this request only.
+        """
         path = self._file(user_id)
-        _, revision, attributes = self._read(TinyDB(path, storage=AtomicJSONStorage), path)
+        try:
+            # No lock: writes are atomic renames, so a reader always sees one whole version.
+            _, revision, attributes = self._read(TinyDB(path, storage=AtomicJSONStorage), path)
+        except DamagedFile:
+            evidence = self.repair(Path(path))
+            _, revision, attributes = self._read(TinyDB(path, storage=AtomicJSONStorage), path)
+            if evidence is not None:
+                attributes[records.FRESH_START_KEY] = evidence.name
         attributes[REVISION_KEY] = revision
         return attributes
 
@@ -131,11 +157,19 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
         expected = attributes.get(REVISION_KEY, 0)
         if not isinstance(expected, int) or isinstance(expected, bool):
             raise StoreError(f"{REVISION_KEY} must be an int")
-        clean = records.storable(attributes)
+        try:
+            # Stored as they will load: repaired, pruned, never a record that reads as damaged.
+            clean = self.validator(records.storable(attributes))
+        except DamagedRecord as exc:
+            raise StoreError(f"attributes would not load back: {exc.reason}") from None
         path = self._file(user_id)
         with self.locks.hold(path):
             db = TinyDB(path, storage=AtomicJSONStorage, durable=self.durable)
-            exists, stored, _ = self._read(db, path)
+            try:
+                exists, stored, _ = self._read(db, path)
+            except DamagedFile as exc:
+                self._start_fresh(Path(path), exc.reason)
+                raise StaleWriteError("stale write: the record was damaged and replaced") from None
             if expected != stored:
                 raise StaleWriteError(
                     f"stale write: record is at revision {stored}, save was based on {expected}"
@@ -153,39 +187,74 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
         """Remove the user's file (and any quarantined copies of it); idempotent."""
         path = self.path_for(user_id)
         with self.locks.hold(path):
-            removed = False
-            for leftover in (path, Path(files.temp_name(str(path)))):
-                try:
-                    leftover.unlink()
-                    removed = True
-                except FileNotFoundError:
-                    pass
+            removed = files.remove_entry(path)
+            removed = files.remove_entry(Path(files.temp_name(str(path)))) or removed
             if removed and self.durable:
                 files.fsync_dir(path.parent)
             # The user asked to be forgotten: copies kept for inspection go too.
             self.quarantine.forget(path.name)
 
+    def read_checked(self, path: Path) -> None:
+        """Read and validate one user file without a lock; ``DamagedFile`` if it is damaged."""
+        self._read(TinyDB(str(path), storage=AtomicJSONStorage), str(path))
+
+    def repair(self, path: Path) -> Path | None:
+        """If the user file ``path`` is damaged, move it to ``corrupt/`` and write a fresh
+        record; the evidence's path, or ``None`` when the file was fine (or not there)."""
+        with self.locks.hold(path):
+            try:
+                self._read(TinyDB(str(path), storage=AtomicJSONStorage), str(path))
+            except DamagedFile as exc:
+                return self._start_fresh(path, exc.reason)
+        return None
+
     # internals
 
     def _read(self, db: TinyDB, path: str) -> tuple[bool, int, dict[str, Any]]:
-        """(exists, revision, migrated attributes) of the file behind ``db``."""
+        """(exists, revision, checked attributes); ``DamagedFile`` for any kind of damage."""
         try:
             tables = db.storage.read()
             if tables is None:
                 return False, 0, {}
             record = records.unpack(tables)
-        except DamagedFile as exc:
-            self._quarantine(Path(path), exc.reason)
         except OSError as exc:
             raise StoreError(f"cannot read user record {path}: {exc.strerror}") from None
+        if records.is_newer(record.schema_version):
+            _log_newer_once(record.schema_version)
         attributes = records.migrate(path, record.schema_version, record.attributes)
-        return True, record.revision, attributes
+        try:
+            return True, record.revision, self.validator(attributes)
+        except DamagedRecord as exc:
+            raise DamagedFile(exc.reason) from None
 
-    def _quarantine(self, path: Path, reason: str) -> NoReturn:
-        """Copy ``path`` into ``corrupt/`` and raise."""
-        copy = self.quarantine.keep_copy(path)
-        logger.warning("corrupt user record %s: %s", path, reason)
-        raise CorruptRecordError(path, reason, copy)
+    def _start_fresh(self, path: Path, reason: str) -> Path:
+        """With the lock held: keep the damaged file as evidence, write a fresh record."""
+        try:
+            evidence = self.quarantine.take(path, reason)
+            payload = records.dumps(records.make_tables({}, 1))
+            files.atomic_write_bytes(path, payload, durable=self.durable)
+        except OSError as exc:
+            raise CorruptRecordError(
+                path, f"{reason}; not replaced: {exc.strerror}", None
+            ) from None
+        logger.warning(
+            "damaged user record %s (%s) kept as %s; fresh record written",
+            path.name,
+            reason,
+            evidence.name,
+        )
+        return evidence
+
+
+@cache
+def _log_newer_once(version: int) -> None:
+    # Once per process and schema, with no user id: every request of such a user hits it.
+    logger.error(
+        "a user record has schema %d, newer than this code's %d: it is left untouched and "
+        "refused; upgrade the service",
+        version,
+        records.CURRENT_SCHEMA,
+    )
 
 
 def _replace_with(record: dict[str, Any]) -> Callable[[MutableMapping[Any, Any]], None]:
