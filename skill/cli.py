@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from skill.config import Config, ConfigError
-from skill.packaging import package_command
-from skill.simulator import chat_command, replay_command, simulate_command
+from skill.devtools.packaging import package_command
+from skill.devtools.simulator import chat_command, replay_command, simulate_command
 from speech.cli import render_command, say_command
 
 
@@ -45,14 +45,16 @@ def run(host: str, port: int, data_dir: Path | None, dev: bool) -> None:
     """Serve the skill on HOST:PORT (POST /alexa) with Flask's threaded server."""
     from ask_sdk_core.exceptions import PersistenceException
 
-    from skill.app import create_app
+    from skill.app import create_app, extensions_for
     from speech.catalog import ContentError
 
     changes: dict[str, object] = {"data_dir": data_dir}
     if dev:
         changes.update(verify_signatures=False, dev_console=True)
+    config = _config(**changes)
     try:
-        app = create_app(_config(**changes))
+        # --dev (or MAMA_DEV_CONSOLE) plugs the web console in as an extension.
+        app = create_app(config, extensions=extensions_for(config))
     except (ConfigError, ContentError, PersistenceException) as exc:
         # A bad setting, content file or data folder is a clear message, not a traceback.
         raise click.ClickException(str(exc)) from None
@@ -64,7 +66,7 @@ def run(host: str, port: int, data_dir: Path | None, dev: bool) -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Overrides MAMA_DATA_DIR.")
 def check_store(data_dir: Path | None) -> None:
     """Read every stored user file and list the unreadable ones (exit 1 if any)."""
-    from skill.store import StoreError, TinyDBPersistenceAdapter
+    from skill.storage import StoreError, TinyDBPersistenceAdapter
 
     config = _config(data_dir=data_dir)
     if config.store != "tinydb":

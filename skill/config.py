@@ -8,11 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from speech.settings import audio_cache_dir
+
 logger = logging.getLogger(__name__)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
-#: Persistence back ends ``MAMA_STORE`` may name (built by ``skill.persistence``).
+#: Persistence back ends ``MAMA_STORE`` may name (built by ``skill.storage``).
 STORES = ("tinydb", "dynamodb")
 
 
@@ -83,7 +85,7 @@ class Config:
     @property
     def audio_cache_dir(self) -> Path:
         """Where rendered offline speech is cached."""
-        return self.speech_cache_dir or self.data_dir / "speech-cache"
+        return audio_cache_dir(self.data_dir, self.speech_cache_dir)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:

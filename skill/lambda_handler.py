@@ -24,11 +24,11 @@ import logging
 from functools import cache
 from typing import Any
 
-from skill.builder import build_skill
+from skill.alexa.builder import build_skill
+from skill.alexa.handlers.base import Deps
 from skill.config import Config
-from skill.handlers.base import Deps
-from skill.persistence import adapter_from_config
-from skill.runner import RequestRefused, SkillBusy, SkillRunner
+from skill.storage import adapter_from_config
+from skill.web.runner import RequestRefused, SkillBusy, SkillRunner
 from speech.catalog import load_catalogs
 
 __all__ = ["RequestRefused", "SkillBusy", "handler", "lambda_runner"]

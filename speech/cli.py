@@ -14,11 +14,11 @@ from pathlib import Path
 import click
 from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs installed; not ours to add
 
-from skill.config import Config, ConfigError
 from speech.catalog import Catalog, Catalogs, ContentError, load_catalogs
 from speech.compose import speakable
 from speech.offline import OfflineSpeaker, SpeechError, wav_duration
 from speech.playback import report, serves_locale, speak
+from speech.settings import SpeechSettings
 
 #: What ``say`` can say; each maps to one :func:`speech.compose.speakable` document.
 SAY_KINDS = ("letter", "strategy", "mantra", "kid-time")
@@ -33,16 +33,13 @@ _cache_dir_option = click.option(
 
 
 def _setup(cache_dir: Path | None) -> tuple[Catalogs, OfflineSpeaker]:
-    """Content and a speaker over the configured (or given) cache; bad settings are usage errors."""
+    """Content and a speaker over the configured (or given) cache."""
+    settings = SpeechSettings.from_env()
     try:
-        config = Config.from_env()
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
-    try:
-        catalogs = load_catalogs(default_locale=config.default_locale)
+        catalogs = load_catalogs(default_locale=settings.default_locale)
     except ContentError as exc:
         raise click.ClickException(str(exc)) from None
-    return catalogs, OfflineSpeaker(cache_dir or config.audio_cache_dir)
+    return catalogs, OfflineSpeaker(cache_dir or settings.cache_dir)
 
 
 def _catalog(catalogs: Catalogs, locale: str) -> Catalog:

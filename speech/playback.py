@@ -15,6 +15,7 @@ from pathlib import Path
 
 from speech.catalog import Catalog, Catalogs, load_catalogs
 from speech.offline import OfflineSpeaker, SpeechError, voice_for_locale, wav_duration
+from speech.settings import SpeechSettings
 
 #: Where :func:`report` writes its line (``print`` by default, ``click.echo`` in the CLI).
 Echo = Callable[[str], None]
@@ -29,14 +30,8 @@ class Spoken:
 
 
 def default_cache_dir() -> Path:
-    """The configured audio cache (``MAMA_SPEECH_CACHE_DIR`` or ``<MAMA_DATA_DIR>/speech-cache``).
-
-    Imported lazily: the speech package must not need the service layer just to be imported, and
-    ``skill.config`` stays the single place that knows how the cache folder is configured.
-    """
-    from skill.config import Config
-
-    return Config.from_env().audio_cache_dir
+    """The configured audio cache: ``MAMA_SPEECH_CACHE_DIR`` or ``<MAMA_DATA_DIR>/speech-cache``."""
+    return SpeechSettings.from_env().cache_dir
 
 
 @functools.lru_cache(maxsize=1)

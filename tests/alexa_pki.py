@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from skill.verify import ECHO_API_DNS_NAME, SignatureVerifier
+from skill.web.verify import ECHO_API_DNS_NAME, SignatureVerifier
 from tests.clock import START, pinned_now
 
 DAY = timedelta(days=1)

@@ -48,3 +48,15 @@ class Clock:
 def pinned_now() -> datetime:
     """``START`` itself, for code that wants a clock but never moves it."""
     return START
+
+
+def first_weekday_at(weekday: int, hour: int = 9, after: datetime = START) -> datetime:
+    """The first ``weekday`` (0 = Monday) at ``hour``:00 UTC at or after ``after``."""
+    day = after.replace(hour=hour, minute=0, second=0, microsecond=0)
+    day += timedelta(days=(weekday - day.weekday()) % 7)
+    return day if day >= after else day + timedelta(days=7)
+
+
+#: A Wednesday 09:00 UTC at or after START, so "this week" has days on both sides. With the
+#: default START it is START itself.
+WEDNESDAY = first_weekday_at(2)

@@ -14,10 +14,10 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
-from skill import alexa_api
+from skill.alexa import alexa_api
+from skill.alexa.handlers.base import Deps
 from skill.app import create_app
 from skill.config import Config
-from skill.handlers.base import Deps
 from speech import ssml
 from tests.alexa_pki import test_pki
 from tests.clock import START, Clock

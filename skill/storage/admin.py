@@ -6,13 +6,11 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from skill.storage import files, records
 from skill.storage.errors import DamagedFile, SchemaError, StoreError
-
-if TYPE_CHECKING:
-    from skill.storage.tinydb import TinyDBPersistenceAdapter
+from skill.storage.locks import StripedLocks
 
 #: Version of the on-disk folder layout (STORE.json); a newer one is refused at start-up.
 LAYOUT = 1
@@ -30,10 +28,24 @@ def _read_marker(path: Path) -> object:
         raise DamagedFile("invalid JSON") from None
 
 
+class Store(Protocol):
+    """What the admin needs of a store (the TinyDB adapter); no import of it, so no cycle."""
+
+    data_dir: Path
+    users_dir: Path
+    locks_dir: Path
+    corrupt_dir: Path
+    locks: StripedLocks
+
+    def read_checked(self, path: Path) -> None: ...
+
+    def repair(self, path: Path) -> Path | None: ...
+
+
 class StoreAdmin:
     """Start-up readiness, the offline check and repair of one store's folder."""
 
-    def __init__(self, store: TinyDBPersistenceAdapter) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.marker_path = store.data_dir / "STORE.json"
 

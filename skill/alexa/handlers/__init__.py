@@ -1,0 +1,1 @@
+"""One small handler class per intent; they name content keys, never sentences."""

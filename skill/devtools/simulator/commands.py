@@ -1,0 +1,232 @@
+"""The ``simulate``, ``chat`` and ``replay`` click commands that ``skill/cli.py`` registers."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from skill.devtools.simulator.constants import DEFAULT_SKILL_ID, DEFAULT_USER_ID
+from skill.devtools.simulator.conversation import (
+    AppTransport,
+    Conversation,
+    HttpTransport,
+    Transport,
+    Turn,
+)
+from skill.devtools.simulator.envelopes import EnvelopeFactory
+from skill.devtools.simulator.matcher import SlotValue, UtteranceMatcher
+from skill.devtools.simulator.model import ModelError, load_model
+from skill.devtools.simulator.replay import load_replay, replay_from_turns, run_replay
+
+
+@contextmanager
+def _transport(
+    url: str | None, skill_id: str | None = None, *, data_dir: Path | None = None
+) -> Iterator[tuple[Transport, str]]:
+    """The transport to use and the skill id to send (in-process unless ``url`` is given)."""
+    if url:
+        yield HttpTransport(url), skill_id or DEFAULT_SKILL_ID
+        return
+    from skill.config import Config, ConfigError
+    from skill.web.app import create_app
+
+    try:
+        config = Config.from_env().with_changes(verify_signatures=False)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if data_dir is not None:
+        config = config.with_changes(data_dir=data_dir)
+    yield AppTransport(create_app(config)), skill_id or config.skill_id or DEFAULT_SKILL_ID
+
+
+def _hint(turns: Iterable[Turn], url: str | None) -> None:
+    if url and any(t.status == 400 for t in turns):
+        click.echo(
+            "hint: the simulator sends unsigned requests; run the server with "
+            "MAMA_VERIFY_SIGNATURES=0 (and pass --skill-id if it checks one).",
+            err=True,
+        )
+
+
+def _conversation(
+    transport: Transport, skill_id: str, locale: str, user: str | None
+) -> Conversation:
+    model = load_model(locale)
+    factory = EnvelopeFactory(skill_id, user or DEFAULT_USER_ID, locale)
+    return Conversation(transport, factory, UtteranceMatcher(model))
+
+
+def format_slots(slots: Mapping[str, SlotValue]) -> str:
+    parts = []
+    for name, value in slots.items():
+        shown = value["value"]
+        if value["resolved_id"]:
+            shown += f" → {value['resolved_id']}"
+        elif not value["type"].startswith("AMAZON."):
+            shown += " (no match)"
+        parts.append(f"{name}={shown}")
+    return " ".join(parts)
+
+
+def format_turn(turn: Turn, *, show_utterance: bool = True) -> str:
+    """A turn as the CLI prints it."""
+    lines = []
+    if turn.utterance and show_utterance:
+        lines.append(f"you> {turn.utterance}")
+    slots = format_slots(turn.slots)
+    lines.append(f"     [{turn.intent}{' ' + slots if slots else ''}]")
+    if turn.error:
+        lines.append(f"error> {turn.error}")
+    if turn.text:
+        lines.append(f"alexa> {turn.text}")
+    if turn.card_title:
+        lines.append(f"     card: {turn.card_title}")
+    if turn.ended:
+        lines.append("     (session ended)")
+    return "\n".join(lines)
+
+
+_url_option = click.option("--url", default=None, help="Skill endpoint (default: in-process).")
+_locale_option = click.option("--locale", default="en-US", show_default=True)
+_skill_id_option = click.option(
+    "--skill-id", envvar="MAMA_SKILL_ID", default=None, help="Application id to send."
+)
+
+
+@click.command("simulate")
+@click.argument("utterances", nargs=-1, required=True)
+@_url_option
+@_locale_option
+@_skill_id_option
+@click.option("--user", default=None, help="Alexa user id to send.")
+@click.option("--json", "as_json", is_flag=True, help="Print turns as JSON.")
+@click.option(
+    "--record",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the dialog as a replay file.",
+)
+def simulate_command(
+    utterances: tuple[str, ...],
+    url: str | None,
+    locale: str,
+    skill_id: str | None,
+    user: str | None,
+    as_json: bool,
+    record: Path | None,
+) -> None:
+    """Say UTTERANCES to the skill, one turn each, and print what Alexa would say."""
+    try:
+        with _transport(url, skill_id) as (transport, sent_id):
+            conversation = _conversation(transport, sent_id, locale, user)
+            turns = [conversation.say(text) for text in utterances]
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps([t.to_json() for t in turns], indent=2, ensure_ascii=False))
+    else:
+        for turn in turns:
+            click.echo(format_turn(turn))
+    if record is not None:
+        record.write_text(
+            json.dumps(replay_from_turns(turns, locale), indent=2, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+        click.echo(f"recorded {len(turns)} turns to {record}", err=True)
+    if any(not t.ok for t in turns):
+        _hint(turns, url)
+        sys.exit(1)
+
+
+def _speaker() -> Callable[[str, str], None] | None:
+    for module_name in ("speech.playback", "speech.offline", "speech"):
+        try:
+            module = importlib.import_module(module_name)
+        except Exception:  # any import failure just means "no voice"
+            continue
+        speak = getattr(module, "speak_text", None)
+        if callable(speak):
+            return speak  # type: ignore[no-any-return]
+    return None
+
+
+@click.command("chat")
+@_url_option
+@_locale_option
+@_skill_id_option
+@click.option("--user", default=None, help="Alexa user id to send.")
+@click.option("--speak", is_flag=True, help="Also speak answers with the offline voice.")
+def chat_command(
+    url: str | None, locale: str, skill_id: str | None, user: str | None, speak: bool
+) -> None:
+    """Talk to the skill: type what you would say; 'quit' or end of input leaves."""
+    speaker = _speaker() if speak else None
+    if speak and speaker is None:
+        click.echo("(offline voice unavailable: speech.offline.speak_text could not be imported)")
+    try:
+        with _transport(url, skill_id) as (transport, sent_id):
+            conversation = _conversation(transport, sent_id, locale, user)
+            name = conversation.matcher.model.invocation_name
+            click.echo(f"Talking to {name} ({locale}). Try 'open {name}'; 'quit' leaves.")
+            while True:
+                try:
+                    line = input("you> ")
+                except EOFError:
+                    break
+                if line.strip().lower() in {"quit", ":q"}:
+                    break
+                if not line.strip():
+                    continue
+                turn = conversation.say(line)
+                click.echo(format_turn(turn, show_utterance=False))
+                if speaker is not None and turn.speech:
+                    try:
+                        speaker(turn.speech, locale)
+                    except Exception as exc:  # voice is best effort
+                        click.echo(f"(could not speak: {exc})")
+            conversation.end()
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command("replay")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_url_option
+@_skill_id_option
+@click.option("--user", default=None, help="Alexa user id (default: a fresh one).")
+def replay_command(file: Path, url: str | None, skill_id: str | None, user: str | None) -> None:
+    """Run a replay FILE and compare; exit code 1 with a diff on mismatch."""
+    try:
+        data = load_replay(file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    locale = str(data.get("locale") or "en-US")
+    user_id = user or str(data.get("user") or f"amzn1.ask.account.REPLAY-{uuid.uuid4()}")
+    with (
+        tempfile.TemporaryDirectory(prefix="mama-replay-") as tmp,
+        _transport(url, skill_id, data_dir=None if url else Path(tmp)) as (transport, sent_id),
+    ):
+        conversation = _conversation(transport, sent_id, locale, user_id)
+        result = run_replay(data, conversation)
+        conversation.end()
+    if result.ok:
+        click.echo(f"{file}: {len(result.turns)} turns OK")
+        return
+    click.echo(f"{file}: {len(result.mismatches)} mismatch(es)")
+    for line in result.mismatches:
+        click.echo(f"  {line}")
+    click.echo(result.diff())
+    _hint(result.turns, url)
+    sys.exit(1)
+
+
+#: The commands ``skill/cli.py`` registers.
+COMMANDS = (simulate_command, chat_command, replay_command)

@@ -1,0 +1,213 @@
+"""Utterance matching: typed or transcribed text → an intent and its slots, as Alexa would."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TypedDict
+
+from skill.devtools.simulator.constants import FALLBACK_INTENT, LAUNCH_REQUEST
+from skill.devtools.simulator.durations import spoken_duration_to_iso
+from skill.devtools.simulator.model import IntentDef, InteractionModel, TypeValue
+from skill.devtools.simulator.text import _key, normalize
+
+
+class SlotValue(TypedDict):
+    """A filled slot as the matcher understood it."""
+
+    #: What Alexa puts in ``slot.value``: ISO-8601 for durations, the spoken words otherwise.
+    value: str
+    #: The custom slot value id when the words resolved, else ``None``.
+    resolved_id: str | None
+    #: The canonical value name when resolved, else ``None``.
+    resolved_name: str | None
+    #: The slot type, e.g. ``AMAZON.DURATION`` or ``StrategyTopic``.
+    type: str
+    #: The words that filled the slot.
+    spoken: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """The intent (or ``LaunchRequest``) an utterance maps to, with its filled slots."""
+
+    intent: str
+    slots: dict[str, SlotValue] = field(default_factory=dict)
+    #: The sample utterance that matched (``None`` for launch, local phrases and fallback).
+    sample: str | None = None
+    #: True when the utterance named the skill ("open …", "ask … to …"): a new session.
+    invoked: bool = False
+
+
+#: Local phrases for the built-in intents, so people can type them.
+BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
+    "AMAZON.HelpIntent": ("help", "help me", "what can i say", "what can you do", "i need help"),
+    "AMAZON.StopIntent": ("stop", "exit", "goodbye", "bye", "shut up", "be quiet", "that's all"),
+    "AMAZON.CancelIntent": ("cancel", "never mind", "nevermind", "forget it"),
+    "AMAZON.RepeatIntent": (
+        "repeat", "repeat that", "say that again", "say it again", "again", "what did you say",
+        "pardon", "come again",
+    ),
+    "AMAZON.NextIntent": ("next", "next one", "another one", "another", "skip", "skip it"),
+    "AMAZON.YesIntent": (
+        "yes", "yeah", "yep", "yes please", "sure", "ok", "okay", "of course", "please do",
+        "go ahead",
+    ),
+    "AMAZON.NoIntent": ("no", "nope", "no thanks", "no thank you", "nah", "not now"),
+    "AMAZON.StartOverIntent": ("start over", "start again", "restart", "begin again"),
+    "AMAZON.NavigateHomeIntent": ("go home", "home", "main menu", "go back home"),
+}  # fmt: skip
+
+_LAUNCH_VERBS = r"(?:open|launch|start|begin|load|run|play|talk to|use)"
+_ONE_SHOT_VERBS = r"(?:ask|tell)"
+_ONE_SHOT_JOINERS = ("to", "for", "about", "that", "if", "whether")
+_FILLERS = ("alexa", "please", "hey", "um", "uh", "so", "now", "ok", "okay", "just")
+_SLOT = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    intent: IntentDef
+    sample: str
+    regex: re.Pattern[str]
+    slot_names: tuple[str, ...]
+    literal_words: int
+
+
+def _word_regex(words: str) -> str:
+    """A regex for literal sample text: apostrophes optional, single spaces between words."""
+    parts = []
+    for word in normalize(words).split():
+        parts.append("".join("'?" if ch == "'" else re.escape(ch) for ch in word))
+    return " ".join(parts)
+
+
+def _compile_sample(intent: IntentDef, sample: str) -> _Pattern:
+    pieces: list[str] = []
+    names: list[str] = []
+    pos = 0
+    for m in _SLOT.finditer(sample):
+        literal = sample[pos : m.start()]
+        pieces.append(_word_regex(literal))
+        pieces.append(f"(?P<{m.group(1)}>.+?)")
+        names.append(m.group(1))
+        pos = m.end()
+    pieces.append(_word_regex(sample[pos:]))
+    regex = " ".join(p for p in pieces if p)
+    literal_words = len(normalize(_SLOT.sub(" ", sample)).split())
+    return _Pattern(intent, sample, re.compile(f"^{regex}$"), tuple(names), literal_words)
+
+
+class UtteranceMatcher:
+    """Maps typed or transcribed text to an intent and slots using one interaction model."""
+
+    def __init__(self, model: InteractionModel) -> None:
+        self.model = model
+        self._patterns = [
+            _compile_sample(intent, sample) for intent in model.intents for sample in intent.samples
+        ]
+        self._phrases: dict[str, str] = {}
+        declared = set(model.intent_names)
+        for intent_name, phrases in BUILTIN_PHRASES.items():
+            if intent_name in declared:
+                for phrase in phrases:
+                    self._phrases.setdefault(_key(phrase), intent_name)
+        self._resolvers: dict[str, dict[str, TypeValue]] = {
+            type_name: {
+                _key(word): value
+                for value in type_.values
+                for word in (*value.synonyms, value.name, value.id)
+            }
+            for type_name, type_ in model.types.items()
+        }
+        name = _word_regex(model.invocation_name)
+        self._launch = re.compile(rf"^{_LAUNCH_VERBS} {name}$|^{_ONE_SHOT_VERBS} {name}$")
+        self._one_shot = re.compile(
+            rf"^(?:{_ONE_SHOT_VERBS} {name}|(?:open|launch|start|use) {name} (?:and|to))"
+            rf" (?P<rest>.+)$"
+        )
+
+    # -- public --------------------------------------------------------------------------
+
+    def match(self, text: str) -> Match | None:
+        """The intent for ``text``; ``None`` only for empty input; unknown → FallbackIntent."""
+        normal = normalize(text)
+        if normal.startswith("alexa "):
+            normal = normal[len("alexa ") :]
+        if not normal or normal == "alexa":
+            return None
+        if self._launch.match(normal):
+            return Match(LAUNCH_REQUEST, invoked=True)
+        one_shot = self._one_shot.match(normal)
+        if one_shot:
+            rest = one_shot.group("rest")
+            inner = self._match_inner(rest)
+            first, _, remainder = rest.partition(" ")
+            if inner.intent == FALLBACK_INTENT and first in _ONE_SHOT_JOINERS and remainder:
+                inner = self._match_inner(remainder)
+            return Match(inner.intent, inner.slots, inner.sample, invoked=True)
+        return self._match_inner(normal)
+
+    def resolve(self, slot_type: str, spoken: str) -> TypeValue | None:
+        """The custom slot value whose name, synonym or id is ``spoken`` (case-insensitive)."""
+        return self._resolvers.get(slot_type, {}).get(_key(spoken))
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _match_inner(self, normal: str) -> Match:
+        found = self._match_exact(normal)
+        if found is None:
+            words = normal.split()
+            stripped = " ".join(w for w in words if w not in _FILLERS)
+            if stripped and stripped != normal:
+                found = self._match_exact(stripped)
+        return found or Match(FALLBACK_INTENT)
+
+    def _match_exact(self, normal: str) -> Match | None:
+        key = normal.replace("'", "")
+        best: tuple[tuple[int, int, int], Match] | None = None
+        for index, pattern in enumerate(self._patterns):
+            m = pattern.regex.match(normal)
+            if not m:
+                continue
+            slots: dict[str, SlotValue] = {}
+            understood = 1
+            for name in pattern.slot_names:
+                slot = pattern.intent.slot(name)
+                slot_type = slot.type if slot else "AMAZON.SearchQuery"
+                value = self.slot_value(slot_type, m.group(name).strip())
+                unresolved = slot_type in self.model.types or value["value"] == "?"
+                if value["resolved_id"] is None and unresolved:
+                    understood = 0
+                slots[name] = value
+            rank = (understood, pattern.literal_words, -index)
+            if best is None or rank > best[0]:
+                best = (rank, Match(pattern.intent.name, slots, pattern.sample))
+        if best is not None and best[0][0]:
+            return best[1]
+        if key in self._phrases:
+            return Match(self._phrases[key])
+        # A sample that is nothing but an unresolved slot ("{trigger}") would match any words;
+        # Alexa only fills such a slot when it is being elicited, so it is no match here.
+        return best[1] if best is not None and best[0][1] > 0 else None
+
+    def slot_value(self, slot_type: str, spoken: str) -> SlotValue:
+        """How Alexa would fill a slot of ``slot_type`` from the words ``spoken``."""
+        if slot_type == "AMAZON.DURATION":
+            iso = spoken_duration_to_iso(spoken)
+            # Alexa sends "?" when it heard a duration slot but could not understand it.
+            return SlotValue(
+                value=iso or "?",
+                resolved_id=None,
+                resolved_name=None,
+                type=slot_type,
+                spoken=spoken,
+            )
+        resolved = self.resolve(slot_type, spoken)
+        return SlotValue(
+            value=spoken,
+            resolved_id=resolved.id if resolved else None,
+            resolved_name=resolved.name if resolved else None,
+            type=slot_type,
+            spoken=spoken,
+        )

@@ -1,0 +1,1 @@
+"""The skill's behaviour: handlers, CanFulfill, screens, Alexa APIs, interaction models."""

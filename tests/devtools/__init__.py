@@ -1,0 +1,1 @@
+"""Developer tools: simulator, web console, skill packaging."""

@@ -1,0 +1,1 @@
+"""Pure rules: kid-time and strategies."""

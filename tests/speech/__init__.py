@@ -1,0 +1,1 @@
+"""The speech package: content, SSML, offline voice and its CLI."""

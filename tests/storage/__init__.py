@@ -1,0 +1,1 @@
+"""The stores: TinyDB files, processes sharing them, DynamoDB."""

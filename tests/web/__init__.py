@@ -1,0 +1,1 @@
+"""The web layer: endpoint checks, signatures, speech routes, Lambda, gunicorn, CLI and settings."""
