@@ -11,6 +11,7 @@ from typing import Protocol
 from skill.storage import files, records
 from skill.storage.errors import DamagedFile, SchemaError, StoreError
 from skill.storage.locks import StripedLocks
+from skill.storage.quarantine import Quarantine
 
 #: Version of the on-disk folder layout (STORE.json); a newer one is refused at start-up.
 LAYOUT = 1
@@ -36,6 +37,7 @@ class Store(Protocol):
     locks_dir: Path
     corrupt_dir: Path
     locks: StripedLocks
+    quarantine: Quarantine
 
     def read_checked(self, path: Path) -> None: ...
 
