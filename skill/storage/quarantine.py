@@ -1,4 +1,5 @@
-"""``corrupt/``: where damaged user files are kept as evidence, named by when and why.
+"""``corrupt/``: where damaged user files are kept as evidence, named by when and why, and the
+fresh start that replaces them.
 
 An entry is ``corrupt/<sha256>.json.<UTC time>.<reason>``: the damaged file moved there
 whole (a folder stays a folder), or for a symlink a small text file holding where it pointed.
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from skill.storage import files
+from skill.storage import files, records
+from skill.storage.errors import CorruptRecordError
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,24 @@ class Quarantine:
                 files.remove_entry(path)
         files.fsync_dir(self.corrupt_dir)
         files.fsync_dir(path.parent)
+        return evidence
+
+    def start_fresh(self, path: Path, reason: str, *, durable: bool = True) -> Path:
+        """With the user's lock held: keep the damaged ``path`` as evidence, then write a fresh
+        record there (atomically, revision 1); the evidence's path."""
+        try:
+            evidence = self.take(path, reason)
+            payload = records.dumps(records.make_tables({}, 1))
+            files.atomic_write_bytes(path, payload, durable=durable)
+        except OSError as exc:
+            problem = f"{reason}; not replaced: {exc.strerror}"
+            raise CorruptRecordError(path, problem, None) from None
+        logger.warning(
+            "damaged user record %s (%s) kept as %s; fresh record written",
+            path.name,
+            reason,
+            evidence.name,
+        )
         return evidence
 
     @staticmethod

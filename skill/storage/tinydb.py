@@ -24,7 +24,7 @@ from tinydb.table import Document
 from skill.domain.user import DamagedRecord, normalise
 from skill.storage import files, records
 from skill.storage.admin import StoreAdmin
-from skill.storage.errors import CorruptRecordError, DamagedFile, StaleWriteError, StoreError
+from skill.storage.errors import DamagedFile, StaleWriteError, StoreError
 from skill.storage.keys import user_hash, user_id_of
 from skill.storage.locks import StripedLocks
 from skill.storage.quarantine import Quarantine
@@ -168,7 +168,7 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
             try:
                 exists, stored, _ = self._read(db, path)
             except DamagedFile as exc:
-                self._start_fresh(Path(path), exc.reason)
+                self.quarantine.start_fresh(Path(path), exc.reason, durable=self.durable)
                 raise StaleWriteError("stale write: the record was damaged and replaced") from None
             if expected != stored:
                 raise StaleWriteError(
@@ -205,7 +205,7 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
             try:
                 self._read(TinyDB(str(path), storage=AtomicJSONStorage), str(path))
             except DamagedFile as exc:
-                return self._start_fresh(path, exc.reason)
+                return self.quarantine.start_fresh(path, exc.reason, durable=self.durable)
         return None
 
     # internals
@@ -226,24 +226,6 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
             return True, record.revision, self.validator(attributes)
         except DamagedRecord as exc:
             raise DamagedFile(exc.reason) from None
-
-    def _start_fresh(self, path: Path, reason: str) -> Path:
-        """With the lock held: keep the damaged file as evidence, write a fresh record."""
-        try:
-            evidence = self.quarantine.take(path, reason)
-            payload = records.dumps(records.make_tables({}, 1))
-            files.atomic_write_bytes(path, payload, durable=self.durable)
-        except OSError as exc:
-            raise CorruptRecordError(
-                path, f"{reason}; not replaced: {exc.strerror}", None
-            ) from None
-        logger.warning(
-            "damaged user record %s (%s) kept as %s; fresh record written",
-            path.name,
-            reason,
-            evidence.name,
-        )
-        return evidence
 
 
 @cache
