@@ -166,7 +166,7 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
         with self.locks.hold(path):
             db = TinyDB(path, storage=AtomicJSONStorage, durable=self.durable)
             try:
-                exists, stored, _ = self._read(db, path)
+                exists, stored, _ = self._read(db, path, validate=False)  # the revision is enough
             except DamagedFile as exc:
                 self.quarantine.start_fresh(Path(path), exc.reason, durable=self.durable)
                 raise StaleWriteError("stale write: the record was damaged and replaced") from None
@@ -210,7 +210,9 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
 
     # internals
 
-    def _read(self, db: TinyDB, path: str) -> tuple[bool, int, dict[str, Any]]:
+    def _read(
+        self, db: TinyDB, path: str, *, validate: bool = True
+    ) -> tuple[bool, int, dict[str, Any]]:
         """(exists, revision, checked attributes); ``DamagedFile`` for any kind of damage."""
         try:
             tables = db.storage.read()
@@ -222,6 +224,8 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
         if records.is_newer(record.schema_version):
             _log_newer_once(record.schema_version)
         attributes = records.migrate(path, record.schema_version, record.attributes)
+        if not validate:
+            return True, record.revision, attributes
         try:
             return True, record.revision, self.validator(attributes)
         except DamagedRecord as exc:
