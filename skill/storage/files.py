@@ -50,6 +50,8 @@ def temp_name(path: str) -> str:
 CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 #: Flags for reading a user file: a symlink fails (ELOOP), a FIFO does not block the reader.
 READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+#: A user file this code writes stays under 16 KB; anything past this was not written by it.
+MAX_USER_FILE_BYTES = 1024 * 1024
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
@@ -128,11 +130,14 @@ def read_user_file(path: str) -> bytes | None:
     finally:
         os.close(dir_fd)
     try:
-        mode = os.fstat(fd).st_mode
+        info = os.fstat(fd)
+        mode = info.st_mode
         if stat.S_ISDIR(mode):
             raise DamagedFile("directory")
         if not stat.S_ISREG(mode):
             raise DamagedFile("not a regular file")
+        if info.st_size > MAX_USER_FILE_BYTES:
+            raise DamagedFile("file too large")
         chunks = []
         while chunk := os.read(fd, 1 << 16):
             chunks.append(chunk)

@@ -34,7 +34,7 @@ class Evidence:
 
     path: Path
     user_file: str
-    when: datetime | None
+    when: datetime
     why: str
     size: int | None  # ``None`` for a folder
 
@@ -119,7 +119,7 @@ class Quarantine:
             why = (match["why"] or "unreadable").split(".")[0]
             size = None if stat.S_ISDIR(info.st_mode) else info.st_size
             found.append(Evidence(path, match["file"], when, why, size))
-        return sorted(found, key=lambda e: (e.when or datetime.min.replace(tzinfo=UTC), e.path))
+        return sorted(found, key=lambda e: (e.when, e.path))
 
     def forget(self, name: str) -> None:
         """Remove every copy kept of the user file ``name`` (the user asked to be forgotten)."""

@@ -67,7 +67,7 @@ def test_evidence_name_says_when_and_why(adapter: TinyDBPersistenceAdapter) -> N
     [entry] = adapter.quarantine.entries()
     assert entry.why == "invalid-json"
     assert entry.size == len(b'{"user": ')
-    assert entry.when is not None and entry.when.year >= 2026
+    assert entry.when.year >= 2026
     assert entry.path.name.startswith(adapter.path_for(USER).name + ".")
 
 
@@ -210,3 +210,13 @@ def test_a_fifo_in_place_of_the_file_does_not_hang(adapter: TinyDBPersistenceAda
     os.mkfifo(path)
     assert adapter.load(USER)[FRESH_START_KEY].endswith(".not-a-regular-file")
     assert path.is_file()
+
+
+def test_a_huge_file_is_damage_and_is_not_read_into_memory(
+    adapter: TinyDBPersistenceAdapter,
+) -> None:
+    from skill.storage.files import MAX_USER_FILE_BYTES
+
+    path = write_raw(adapter, USER, b"{" + b" " * MAX_USER_FILE_BYTES + b"}")
+    assert adapter.load(USER)[FRESH_START_KEY].endswith(".file-too-large")
+    assert json.loads(path.read_bytes()) == FRESH
