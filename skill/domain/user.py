@@ -15,7 +15,7 @@ so a record written by this code stays under :data:`MAX_RECORD_BYTES`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -157,6 +157,17 @@ class UserRecord:
                 [a.day.isoformat(), a.index] for a in self.affirmations_heard[-MAX_HEARD:]
             ]
         return out
+
+    def write_into(self, attributes: MutableMapping[str, Any]) -> None:
+        """Make ``attributes`` (ask-sdk's persistent attributes) hold this record.
+
+        Keys starting with ``_`` are the store's (the revision a save is checked against) and
+        are kept; everything else is replaced. The way for handlers to hand a changed record
+        back before ``save_persistent_attributes()``.
+        """
+        for key in [k for k in attributes if not (isinstance(k, str) and k.startswith("_"))]:
+            del attributes[key]
+        attributes.update(self.to_attributes())
 
 
 def normalise(attributes: Mapping[str, Any]) -> dict[str, Any]:

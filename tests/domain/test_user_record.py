@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -186,3 +187,10 @@ def test_the_largest_record_this_code_writes_stays_under_the_stated_bound() -> N
     )
     size = len(json.dumps(record.to_attributes(), separators=(",", ":")).encode())
     assert size < MAX_RECORD_BYTES, size
+
+
+def test_write_into_replaces_her_fields_and_keeps_the_store_keys() -> None:
+    state: dict[str, Any] = {"_revision": 7, "visits": 1, "gone": True, "_fresh_start": "x"}
+    record = replace(UserRecord.from_attributes(state), visits=2, extra={})
+    record.write_into(state)
+    assert state == {"_revision": 7, "_fresh_start": "x", "visits": 2}
