@@ -67,13 +67,12 @@ class AtomicJSONStorage(Storage):
 class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
     """ask-sdk-core persistence adapter: one atomically written TinyDB file per user.
 
-    Safe across processes and threads (striped ``flock``), crash-safe (atomic replace),
-    and O(1) in the number of users. ``durable=False`` skips fsync (tests, benchmarks only).
-    Every loaded record goes through ``validator`` (default: the typed user record's parse).
-    A damaged record is moved to ``corrupt/`` and replaced by a fresh one; the attributes
-    then carry ``"_fresh_start"`` (never stored) so the skill can say so once. A record
-    from a newer schema is left untouched and refused. No disk access happens in
-    ``__init__``: start-up checks and the offline check are :attr:`admin`'s.
+    Safe across processes and threads (striped ``flock``), crash-safe (atomic replace), O(1)
+    in the number of users; ``durable=False`` skips fsync (tests, benchmarks only). Records
+    are checked by ``validator`` (default: the typed user record's parse) on load and save.
+    A damaged record is moved to ``corrupt/`` and replaced by a fresh one; a record from a
+    newer schema is refused and left untouched. ``__init__`` touches no disk: start-up and
+    offline checks are :attr:`admin`'s.
     """
 
     LOCK_STRIPES = 256
@@ -119,8 +118,6 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
         """Forget the user; fine for unknown users and when repeated."""
         self.delete(user_id_of(request_envelope))
 
-    # the same by plain user id
-
     def path_for(self, user_id: str) -> Path:
         """The user's file: ``users/<first two hex digits>/<sha256>.json``."""
         return Path(self._file(user_id))
@@ -133,7 +130,7 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
         """The user's attributes plus ``"_revision"``; ``{"_revision": 0}`` for a new user.
 
         A damaged record is replaced by a fresh one (see :meth:`repair`), and the answer then
-        also holds ``"_fresh_start"``: the reason, for this request only.
+        also holds ``"_fresh_start"``: the evidence's name in ``corrupt/``, for this load only.
         """
         path = self._file(user_id)
         try:

@@ -114,8 +114,9 @@ def test_delete_removes_damage_and_its_evidence(adapter: TinyDBPersistenceAdapte
 def test_newer_schema_is_left_untouched_and_logged_once(
     adapter: TinyDBPersistenceAdapter, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from skill.storage import SchemaError
+    from skill.storage import SchemaError, tinydb
 
+    tinydb._log_newer_once.cache_clear()  # once per process: start this test's process afresh
     tables = make_tables({"x": 1}, 5)
     tables["user"]["1"]["schema_version"] = CURRENT_SCHEMA + 7
     content = json.dumps(tables).encode()
