@@ -12,6 +12,7 @@ import errno
 import logging
 import os
 import re
+import shutil
 import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -72,9 +73,8 @@ class Quarantine:
             except OSError as exc:
                 if exc.errno != errno.EXDEV:
                     raise
-                raw = files.read_user_file(str(path)) or b""  # another disk: copy, then remove
-                evidence = files.write_new(target, raw)
-                files.remove_entry(path)
+                # corrupt/ on another disk: copy (links inside a folder stay links), then remove.
+                shutil.move(path, evidence)
         files.fsync_dir(self.corrupt_dir)
         files.fsync_dir(path.parent)
         return evidence

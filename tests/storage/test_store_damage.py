@@ -221,3 +221,28 @@ def test_a_huge_file_is_damage_and_is_not_read_into_memory(
     path = write_raw(adapter, USER, b"{" + b" " * MAX_USER_FILE_BYTES + b"}")
     assert adapter.load(USER)[FRESH_START_KEY].endswith(".file-too-large")
     assert json.loads(path.read_bytes()) == FRESH
+
+
+@pytest.mark.parametrize("kind", ["file", "directory"])
+def test_evidence_is_copied_when_corrupt_is_on_another_disk(
+    adapter: TinyDBPersistenceAdapter, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    import errno
+
+    path = adapter.path_for(USER)
+    if kind == "file":
+        write_raw(adapter, USER, b"{")
+    else:
+        (path / "inside").mkdir(parents=True)
+    real_rename = os.rename
+
+    def other_disk(src: object, dst: object) -> None:
+        if str(dst).startswith(str(adapter.corrupt_dir)):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real_rename(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "rename", other_disk)
+    assert FRESH_START_KEY in adapter.load(USER)
+    [entry] = adapter.quarantine.entries()
+    assert entry.path.read_bytes() == b"{" if kind == "file" else (entry.path / "inside").is_dir()
+    assert json.loads(path.read_bytes()) == FRESH
