@@ -172,8 +172,15 @@ class UtteranceMatcher:
             rest = one_shot.group("rest")
             inner = self._match_inner(rest)
             first, _, remainder = rest.partition(" ")
-            if inner.intent == FALLBACK_INTENT and first in _ONE_SHOT_JOINERS and remainder:
-                inner = self._match_inner(remainder)
+            if inner.layer != "exact" and first in _ONE_SHOT_JOINERS and remainder:
+                # "ask … for help": the words after the joiner may be the request itself.
+                without = self._match_inner(remainder)
+                if (
+                    inner.intent == FALLBACK_INTENT
+                    or without.layer == "exact"
+                    or (without.intent != FALLBACK_INTENT and without.score > inner.score)
+                ):
+                    inner = without
             return replace(inner, invoked=True)
         return self._match_inner(normal)
 
@@ -195,7 +202,17 @@ class UtteranceMatcher:
             stripped = " ".join(w for w in words if w not in _FILLERS)
             if stripped and stripped != normal:
                 found = self._match_exact(stripped)
-        return found or self._match_fuzzy(normal)
+        if found is None:
+            return self._match_fuzzy(normal)
+        if any(slot["value"] == "?" for slot in found.slots.values()):
+            # A sample took words it could not read as a duration ("begin a quarter of an hour
+            # of kid time" against "{duration} of kid time"): a fuzzy reading may do better.
+            guess = self._match_fuzzy(normal)
+            if guess.intent not in (FALLBACK_INTENT, found.intent) and all(
+                slot["value"] != "?" for slot in guess.slots.values()
+            ):
+                return guess
+        return found
 
     def _match_fuzzy(self, normal: str) -> Match:
         """The second layer: the best fuzzy candidate above the threshold, else Fallback."""
