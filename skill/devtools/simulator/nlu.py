@@ -24,6 +24,8 @@ from skill.devtools.simulator.text import _key
 
 #: Below this score (0–1) the best guess is not trusted and the answer is Fallback.
 DEFAULT_THRESHOLD = 0.6
+#: Below CONFIDENT, a lead smaller than this over the runner-up is no answer (Fallback).
+MARGIN = 0.0
 #: Scores at or above this are shown without "did you mean".
 CONFIDENT = 0.85
 
@@ -180,6 +182,10 @@ _FUNCTION_WORDS = frozenset(
         "wont",
     ]
 )
+# Words that say when, not what: never a slot value on their own.
+_TIME_WORDS = frozenset(
+    ["today", "tonight", "now", "week", "morning", "afternoon", "evening", "anymore", "again"]
+)
 #: How many templates per scorer are looked at closely.
 _SHORTLIST = 24
 #: How much the word evidence counts against the template likeness (0–1).
@@ -267,6 +273,7 @@ class FuzzyRanker:
                     if before:
                         self._open_anchors[marker].add(tuple(before[-2:]))
         self._known = set(df) | _FUNCTION_WORDS | _CARRIERS
+        self._markers = {m for t in templates for _n, m in t.slots}
         self._unknown_idf = math.log(count) + 0.1
 
     # -- public --------------------------------------------------------------------------
@@ -328,7 +335,9 @@ class FuzzyRanker:
         weights = {}
         for word in query_words:
             if word in self._idf:
-                weights[word] = self._idf[word]
+                # A slot marker stands for its value's words, which say nothing about the
+                # intent by themselves ("kid time" is a topic, and also kid time).
+                weights[word] = self._idf[word] * (0.5 if word in self._markers else 1.0)
             elif word not in _FUNCTION_WORDS and word not in _CARRIERS:
                 weights[word] = self._unknown_idf
         total = sum(weights.values())
@@ -343,20 +352,25 @@ class FuzzyRanker:
         self, intent: str, template: _Template, words: list[str], spans: dict[str, str]
     ) -> tuple[tuple[str, str], ...]:
         """Slot words for ``intent``: recognised values, else the words where a slot sits."""
-        found = {name: spans[m] for name, m in template.slots if m in spans}
+        found: dict[str, str] = {}
+        in_template = dict(template.slots)
         declared = self.model.intent(intent)
         for slot in declared.slots if declared else ():
-            if slot.name in found:
-                continue
             marker = _marker(slot.type)
             if marker in spans:
-                found[slot.name] = spans[marker]
-                continue
-            if slot.type == "AMAZON.DURATION":
-                continue  # a duration is recognised or absent, never guessed from context
-            spoken = self._between_anchors(intent, slot.name, words)
-            if spoken:
+                spoken = spans[marker]
+                if slot.name in in_template and template.sample.endswith("{" + slot.name + "}"):
+                    literal = set(_key(_SLOT.sub(" ", template.sample)).split())
+                    spoken = _to_the_end(words, spoken, slot.type in self.model.types, literal)
                 found[slot.name] = spoken
+                continue
+            if slot.type == "AMAZON.DURATION" or slot.name not in in_template:
+                # A duration is recognised or absent; other words fill only the slot the
+                # winning sample has, never one guessed from an unrelated sample.
+                continue
+            between = self._between_anchors(intent, slot.name, words)
+            if between:
+                found[slot.name] = between
         return tuple(found.items())
 
     def _between_anchors(self, intent: str, slot: str, words: list[str]) -> str | None:
@@ -372,7 +386,8 @@ class FuzzyRanker:
             if anchor in words:
                 position = len(words) - 1 - words[::-1].index(anchor)
                 rest = _trim(words[position + 1 :])
-                if rest and len(rest) <= 8:
+                content = [w for w in rest if w not in _FUNCTION_WORDS and w not in _TIME_WORDS]
+                if content and len(rest) <= 8:
                     return " ".join(rest)
         return None
 
@@ -436,6 +451,24 @@ class FuzzyRanker:
             if spoken_duration_to_iso(" ".join(words[start:stop])):
                 return stop - start
         return 0
+
+
+def _to_the_end(words: list[str], spoken: str, custom: bool, literal: set[str]) -> str:
+    """A custom value at the end of a sample takes the words after it too, as Alexa hears
+    them ("yelling at the kids", not just "yelling")."""
+    value = spoken.split()
+    if not custom:
+        return spoken
+    for start in range(len(words) - len(value) + 1):
+        if words[start : start + len(value)] == value:
+            rest = words[start:]
+            # Stop at the sample's own words ("the school run tips" against "tips on {topic}").
+            cut = next((i for i, w in enumerate(rest) if i >= len(value) and w in literal), None)
+            rest = _trim(rest[:cut] if cut is not None else rest)
+            if len(value) <= len(rest) <= 8:
+                return " ".join(rest)
+            break
+    return spoken
 
 
 def _trim(words: list[str]) -> list[str]:
