@@ -186,6 +186,8 @@ _FUNCTION_WORDS = frozenset(
 _TIME_WORDS = frozenset(
     ["today", "tonight", "now", "week", "morning", "afternoon", "evening", "anymore", "again"]
 )
+#: In this many samples of an intent, a word counts fully as that intent's word.
+_REGULAR_USE = 3
 #: How many templates per scorer are looked at closely.
 _SHORTLIST = 24
 #: How much the word evidence counts against the template likeness (0–1).
@@ -234,6 +236,8 @@ class FuzzyRanker:
             (markers, indexes, [templates[i].text for i in indexes])
             for markers, indexes in groups.items()
         ]
+        # Token-sorted once here, so the token-sort shortlist is a plain (fast) ratio.
+        self._sorted = [[_sorted_words(t) for t in texts] for _m, _i, texts in self._groups]
         # Longest values first, so "comparing myself to other moms" beats "comparing myself".
         lexicon: list[tuple[list[str], str]] = []
         for type_name, slot_type in model.types.items():
@@ -255,9 +259,16 @@ class FuzzyRanker:
         }
         # Word evidence: each intent's vocabulary, and each word's rarity across intents.
         vocab: dict[str, set[str]] = defaultdict(set)
+        uses: dict[tuple[str, str], int] = defaultdict(int)
         for template in templates:
             vocab[template.intent].update(template.text.split())
-        self._vocab = dict(vocab)
+            for word in set(template.text.split()):
+                uses[(word, template.intent)] += 1
+        # word → {intent: strength}: a word in one stray sample of an intent ("think" in
+        # "i don't think so") is weaker evidence than one its samples keep using ("letter").
+        self._strength: dict[str, dict[str, float]] = defaultdict(dict)
+        for (word, intent_name), n in uses.items():
+            self._strength[word][intent_name] = 0.5 + 0.5 * min(1.0, n / _REGULAR_USE)
         count = max(len(vocab), 2)
         df: dict[str, int] = defaultdict(int)
         for words in vocab.values():
@@ -286,7 +297,7 @@ class FuzzyRanker:
         all_markers = {m for markers, _i, _t in self._groups for m in markers}
         _tagged_all, spans = self._tag(words, all_markers)
         best: dict[str, tuple[float, _Template]] = {}
-        for markers, indexes, texts in self._groups:
+        for (markers, indexes, texts), sorted_texts in zip(self._groups, self._sorted, strict=True):
             tagged, _spans = self._tag(words, markers) if markers else (words, {})
             query = self._prepare(" ".join(tagged))
             if not query:
@@ -295,13 +306,23 @@ class FuzzyRanker:
             single = len(query.split()) == 1
             evidence = {} if single else self._evidence(set(query.split()))
             # The best few by each scorer (in C), then the other score for just those.
-            shortlist = {
-                position
-                for scorer in (fuzz.token_sort_ratio, fuzz.token_set_ratio)
-                for _t, _sc, position in process.extract(
-                    query, texts, scorer=scorer, limit=_SHORTLIST
-                )
-            }
+            by_sort = process.extract(
+                _sorted_words(query),
+                sorted_texts,
+                scorer=fuzz.ratio,
+                processor=None,
+                limit=_SHORTLIST,
+                score_cutoff=30,
+            )
+            by_set = process.extract(
+                query,
+                texts,
+                scorer=fuzz.token_set_ratio,
+                processor=None,
+                limit=_SHORTLIST,
+                score_cutoff=50,
+            )
+            shortlist = {position for _t, _sc, position in (*by_sort, *by_set)}
             missing = sum(1 for m in markers if m not in tagged)
             for position in shortlist:
                 template = self._templates[indexes[position]]
@@ -343,10 +364,11 @@ class FuzzyRanker:
         total = sum(weights.values())
         if not total:
             return {}
-        return {
-            intent: 100 * sum(w for word, w in weights.items() if word in vocab) / total
-            for intent, vocab in self._vocab.items()
-        }
+        explained: dict[str, float] = defaultdict(float)
+        for word, weight in weights.items():
+            for intent, strength in self._strength.get(word, {}).items():
+                explained[intent] += weight * strength
+        return {intent: 100 * value / total for intent, value in explained.items()}
 
     def _slots(
         self, intent: str, template: _Template, words: list[str], spans: dict[str, str]
@@ -463,12 +485,23 @@ def _to_the_end(words: list[str], spoken: str, custom: bool, literal: set[str]) 
         if words[start : start + len(value)] == value:
             rest = words[start:]
             # Stop at the sample's own words ("the school run tips" against "tips on {topic}").
-            cut = next((i for i, w in enumerate(rest) if i >= len(value) and w in literal), None)
+            cut = next(
+                (
+                    i
+                    for i, w in enumerate(rest)
+                    if i >= len(value) and w in literal and w not in _FUNCTION_WORDS
+                ),
+                None,
+            )
             rest = _trim(rest[:cut] if cut is not None else rest)
             if len(value) <= len(rest) <= 8:
                 return " ".join(rest)
             break
     return spoken
+
+
+def _sorted_words(text: str) -> str:
+    return " ".join(sorted(text.split()))
 
 
 def _trim(words: list[str]) -> list[str]:

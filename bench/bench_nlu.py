@@ -1,0 +1,104 @@
+"""How well and how fast does the offline matcher understand people? Per locale, on the
+held-out annotation sets in ``interaction_models/annotations/``.
+
+Usage::
+
+    .venv/bin/python bench/bench_nlu.py [--locales en-US,en-GB] [--repeat N] [--failures]
+
+Prints intent accuracy, the rate of wrong non-Fallback intents (the costly mistake: the skill
+does something she did not ask for), slot accuracy, and match time with the full models: every
+utterance is matched once per round for ``--repeat`` rounds after a warm-up pass; p50 is over
+all rounds, p99 is the lowest round's p99 (timeit's rule: other processes on a shared machine
+only ever add time), and "cpu p99" is the process CPU time, which they do not touch.
+
+Goals: >= 90% right intent, <= 3% wrong non-Fallback intent, >= 90% slot accuracy, p99 <= 5 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from skill.devtools.simulator.matcher import UtteranceMatcher
+from skill.devtools.simulator.model import available_locales, load_model
+from skill.devtools.simulator.nlu_eval import annotations_dir, evaluate, read_annotations
+
+GOALS = {"intent": 0.90, "wrong": 0.03, "slot": 0.90, "p99_ms": 5.0}
+
+
+def _percentile(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--locales", default=",".join(available_locales()))
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--failures", action="store_true", help="List what went wrong.")
+    args = parser.parse_args()
+    folder = annotations_dir()
+    if folder is None:
+        print("no interaction_models/annotations folder", file=sys.stderr)
+        return 2
+    header = (
+        f"{'locale':7} {'n':>4} {'intent':>7} {'wrong':>6} {'slots':>6} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'cpu p99':>8}"
+    )
+    print(header)
+    met = True
+    for locale in args.locales.split(","):
+        path = folder / f"{locale}.csv"
+        if not path.is_file():
+            print(f"{locale:7} (no annotation set)")
+            continue
+        annotations = read_annotations(path)
+        started = time.perf_counter()
+        matcher = UtteranceMatcher(load_model(locale))
+        build_ms = (time.perf_counter() - started) * 1000
+        report = evaluate(matcher, annotations)  # also the warm-up pass
+        times: list[float] = []
+        round_p99: list[float] = []
+        cpu: list[float] = []
+        for _ in range(max(1, args.repeat)):
+            this_round = []
+            for annotation in annotations:
+                start, start_cpu = time.perf_counter(), time.process_time()
+                matcher.match(annotation.utterance)
+                cpu.append((time.process_time() - start_cpu) * 1000)
+                this_round.append((time.perf_counter() - start) * 1000)
+            times += this_round
+            round_p99.append(_percentile(this_round, 99))
+        p50, p99, cpu_p99 = _percentile(times, 50), min(round_p99), _percentile(cpu, 99)
+        print(
+            f"{locale:7} {len(annotations):4d} {report.intent_accuracy:7.1%} "
+            f"{report.wrong_intent_rate:6.1%} {report.slot_accuracy:6.1%} {p50:7.2f} {p99:7.2f}"
+            f" {cpu_p99:8.2f}   (matcher built in {build_ms:.0f} ms)"
+        )
+        met &= (
+            report.intent_accuracy >= GOALS["intent"]
+            and report.wrong_intent_rate <= GOALS["wrong"]
+            and report.slot_accuracy >= GOALS["slot"]
+            and p99 <= GOALS["p99_ms"]
+        )
+        if args.failures:
+            for outcome in report.failures:
+                print(
+                    f"    {outcome.annotation.utterance!r}: expected {outcome.annotation.intent},"
+                    f" got {outcome.intent} {outcome.slots or ''}"
+                )
+    print(
+        "goals: intent >= 90%, wrong <= 3%, slots >= 90%, p99 <= 5 ms:",
+        "met" if met else "NOT met",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
