@@ -4,6 +4,11 @@ Every sentence the skill says lives in those files, so the owner can rewrite any
 letter, for example) without touching code. Files are validated at start-up: every locale must
 have the same message keys, placeholders and strategy ids, so a missing translation is a start-up
 error rather than a silent gap in a conversation.
+
+A message is one template, plural forms (``{"one": ..., "other": ...}``) or a pool: a list of
+variants of one line, so the skill can vary what it says (see ``speech.compose.pick_variant``).
+Pools may differ in length between locales. ``answers`` lists, for each message that asks a
+question, the replies a parent is likely to give; ``affirmations`` holds the daily affirmations.
 """
 
 from __future__ import annotations
@@ -18,8 +23,11 @@ from typing import Any
 
 from speech import ssml
 
-#: Message values are either one template or plural forms chosen by a ``count`` parameter.
+#: Message values are one template, plural forms chosen by a ``count`` parameter, or a pool: a
+#: list of variants of one line (the skill picks one, never the same twice in a row).
 PLURAL_FORMS = ("one", "other")
+#: A daily affirmation must not come back within 30 days, so a locale needs more than 30.
+MIN_AFFIRMATIONS = 31
 REQUIRED_KEYS = (
     "locale",
     "parent_word",
@@ -31,6 +39,8 @@ REQUIRED_KEYS = (
     "mantra",
     "activities",
     "triggers",
+    "affirmations",
+    "answers",
     "messages",
 )
 STRATEGY_KINDS = ("strategy", "shift")
@@ -49,6 +59,8 @@ class Strategy:
     title: str
     paragraphs: tuple[str, ...]
     try_now: str
+    #: One or two sentences of why, said after ``try_now`` in the brief form.
+    why: str
 
 
 @dataclass(frozen=True)
@@ -74,11 +86,13 @@ class Trigger:
 
 @dataclass(frozen=True)
 class Topic:
-    """A short titled text: a cause of guilt or a first step."""
+    """A titled text: a cause of guilt or a first step. ``text`` is the one spoken line of the
+    brief turn; ``detail`` the longer paragraph for "tell me more" and the card."""
 
     id: str
     title: str
     text: str
+    detail: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,17 +110,30 @@ class Catalog:
     mantra: str
     activities: tuple[str, ...]
     triggers: tuple[Trigger, ...]
-    messages: Mapping[str, str | Mapping[str, str]]
+    affirmations: tuple[str, ...]
+    #: Likely spoken answers to each message that asks a question, by message key.
+    answers: Mapping[str, tuple[str, ...]]
+    messages: Mapping[str, str | Mapping[str, str] | list[str]]
 
-    def text(self, key: str, **params: object) -> str:
-        """A message as plain text with its placeholders filled in."""
-        template = self._template(key, params)
+    def text(self, key: str, *, variant: int = 0, **params: object) -> str:
+        """A message as plain text with its placeholders filled in (``variant``: which line of a
+        pool; ignored for other messages)."""
+        template = self._template(key, params, variant)
         return template.format_map({k: str(v) for k, v in params.items()})
 
-    def say(self, key: str, **params: object) -> str:
+    def say(self, key: str, *, variant: int = 0, **params: object) -> str:
         """A message as an SSML fragment; parameters are escaped, so slot values are safe."""
-        template = self._template(key, params)
+        template = self._template(key, params, variant)
         return ssml.escape(template).format_map({k: ssml.escape(str(v)) for k, v in params.items()})
+
+    def pool(self, key: str) -> tuple[str, ...]:
+        """The variants of a message: a pool's lines, or the one template of a plain message."""
+        value = self.messages[key]
+        if isinstance(value, list):
+            return tuple(value)
+        if isinstance(value, str):
+            return (value,)
+        return (value["other"],)
 
     def strategy(self, strategy_id: str) -> Strategy:
         """The strategy with this id (``KeyError`` if there is none)."""
@@ -124,10 +151,12 @@ class Catalog:
         """Strategy ids in content order."""
         return tuple(s.id for s in self.strategies)
 
-    def _template(self, key: str, params: Mapping[str, object]) -> str:
+    def _template(self, key: str, params: Mapping[str, object], variant: int = 0) -> str:
         value = self.messages[key]
         if isinstance(value, str):
             return value
+        if isinstance(value, list):
+            return value[variant % len(value)]
         count = params.get("count")
         return value["one"] if count == 1 else value["other"]
 
@@ -137,15 +166,26 @@ def _placeholders(template: str) -> frozenset[str]:
 
 
 def _message_shape(value: object, where: str) -> tuple[str, frozenset[str]]:
-    """('text'|'plural', placeholders) of one message, validating it on the way."""
+    """('text'|'plural'|'pool', placeholders) of one message, validating it on the way."""
     if isinstance(value, str) and value.strip():
         return "text", _placeholders(value)
+    if isinstance(value, list):
+        lines = _texts(value, where)
+        if len(set(lines)) != len(lines):
+            raise ContentError(f"{where}: a pool must not hold the same line twice")
+        shared = {_placeholders(line) for line in lines}
+        if len(shared) != 1:
+            raise ContentError(f"{where}: every line of a pool must use the same placeholders")
+        return "pool", shared.pop()
     if isinstance(value, dict) and set(value) == set(PLURAL_FORMS):
         forms = [value[f] for f in PLURAL_FORMS]
         if all(isinstance(f, str) and f.strip() for f in forms):
             names = frozenset().union(*(_placeholders(f) for f in forms))
             return "plural", names | {"count"}
-    raise ContentError(f"{where}: a message must be non-empty text or {{'one': ..., 'other': ...}}")
+    raise ContentError(
+        f"{where}: a message must be non-empty text, a list of lines "
+        "or {'one': ..., 'other': ...}"
+    )
 
 
 def _text(data: Mapping[str, Any], key: str, where: str) -> str:
@@ -176,6 +216,7 @@ def _topics(data: Mapping[str, Any], key: str, where: str) -> tuple[Topic, ...]:
             id=_text(item, "id", f"{where} {key}[{i}]"),
             title=_text(item, "title", f"{where} {key}[{i}]"),
             text=_text(item, "text", f"{where} {key}[{i}]"),
+            detail=_text(item, "detail", f"{where} {key}[{i}]"),
         )
         for i, item in enumerate(_objects(data, key, where))
     )
@@ -195,6 +236,7 @@ def _strategies(data: Mapping[str, Any], where: str) -> tuple[Strategy, ...]:
                 title=_text(item, "title", at),
                 paragraphs=_texts(item.get("paragraphs"), f"{at} paragraphs"),
                 try_now=_text(item, "try_now", at),
+                why=_text(item, "why", at),
             )
         )
     ids = [s.id for s in result]
@@ -213,6 +255,24 @@ def _triggers(data: Mapping[str, Any], strategy_ids: set[str], where: str) -> tu
             raise ContentError(f"{at}: leans_to names unknown strategies: {', '.join(unknown)}")
         result.append(Trigger(_text(item, "id", at), _text(item, "title", at), leans_to))
     return tuple(result)
+
+
+def _affirmations(value: object, where: str) -> tuple[str, ...]:
+    lines = _texts(value, f"{where} affirmations")
+    if len(lines) < MIN_AFFIRMATIONS or len(set(lines)) != len(lines):
+        raise ContentError(f"{where}: needs at least {MIN_AFFIRMATIONS} different affirmations")
+    return lines
+
+
+def _answers(
+    value: object, messages: Mapping[str, object], where: str
+) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        raise ContentError(f"{where}: 'answers' must be an object of message key to answers")
+    unknown = sorted(set(value) - set(messages))
+    if unknown:
+        raise ContentError(f"{where}: answers for unknown messages: {', '.join(unknown)}")
+    return {key: _texts(items, f"{where} answers.{key}") for key, items in value.items()}
 
 
 def parse_catalog(data: object, where: str) -> Catalog:
@@ -251,6 +311,8 @@ def parse_catalog(data: object, where: str) -> Catalog:
         mantra=_text(data, "mantra", where),
         activities=_texts(data["activities"], f"{where} activities"),
         triggers=_triggers(data, {s.id for s in strategies}, where),
+        affirmations=_affirmations(data["affirmations"], where),
+        answers=_answers(data["answers"], messages, where),
         messages=messages,
     )
 
@@ -266,6 +328,11 @@ def _check_consistent(reference: Catalog, other: Catalog) -> None:
         got = _message_shape(other.messages[key], key)
         if ref != got:
             raise ContentError(f"{where}: message '{key}' differs in form or placeholders")
+    if set(reference.answers) != set(other.answers):
+        gap = sorted(set(reference.answers) ^ set(other.answers))
+        raise ContentError(
+            f"{where}: answers are declared for different messages: {', '.join(gap)}"
+        )
     if [(s.id, s.kind) for s in reference.strategies] != [(s.id, s.kind) for s in other.strategies]:
         raise ContentError(f"{where}: strategy ids or kinds differ")
     if [(t.id, t.leans_to) for t in reference.triggers] != [

@@ -136,7 +136,9 @@ def big_values(catalog: Catalog, template: str) -> dict[str, object]:
 
 
 def forms(value: str | Any) -> list[str]:
-    return [value] if isinstance(value, str) else list(value.values())
+    if isinstance(value, str):
+        return [value]
+    return list(value) if isinstance(value, list) else list(value.values())
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -106,14 +106,19 @@ def shape(value: Any, where: str = "$") -> Any:
     return type(value).__name__
 
 
-def test_us_and_gb_have_the_same_structure() -> None:
+@pytest.mark.parametrize("locale", ["en-GB", "en-IN"])
+def test_every_locale_has_the_structure_of_us(locale: str) -> None:
     us = load(CONTENT_DIR / "en-US.json")
-    gb = load(CONTENT_DIR / "en-GB.json")
-    assert [s["id"] for s in us["strategies"]] == [s["id"] for s in gb["strategies"]]
-    assert [s["kind"] for s in us["strategies"]] == [s["kind"] for s in gb["strategies"]]
-    assert shape(us) == shape(gb)
-    assert len(us["letter"]["paragraphs"]) == len(gb["letter"]["paragraphs"])
-    assert len(us["activities"]) == len(gb["activities"])
+    other = load(CONTENT_DIR / f"{locale}.json")
+    assert [s["id"] for s in us["strategies"]] == [s["id"] for s in other["strategies"]]
+    assert [s["kind"] for s in us["strategies"]] == [s["kind"] for s in other["strategies"]]
+    shape_us, shape_other = shape(us), shape(other)
+    shape_us.pop("also_for", None)
+    shape_other.pop("also_for", None)
+    assert shape_us == shape_other
+    assert len(us["letter"]["paragraphs"]) == len(other["letter"]["paragraphs"])
+    assert len(us["activities"]) == len(other["activities"])
+    assert len(us["affirmations"]) == len(other["affirmations"])
 
 
 def test_strategy_ids_in_order() -> None:
@@ -149,3 +154,41 @@ def test_gb_says_mum_never_mom() -> None:
     path = CONTENT_DIR / "en-GB.json"
     assert load(path)["parent_word"] == "mum"
     assert not words_matching(path, r"\bmom(?:s|my|mies)?\b")
+
+
+def test_in_says_mom_never_mum() -> None:
+    path = CONTENT_DIR / "en-IN.json"
+    assert load(path)["parent_word"] == "mom"
+    assert not words_matching(path, r"\bmum(?:s|my|mies)?\b")
+
+
+#: American spellings and words that would sound foreign in British and Indian English, and the
+#: other way round.
+AMERICAN = (
+    r"\b(?:color\w*|favorite\w*|apologiz\w*|realiz\w*|organiz\w*|airplanes?|cookies"
+    r"|sidewalk|couch|vacation)\b"
+)
+BRITISH = (
+    r"\b(?:colour\w*|favourite\w*|apologis\w*|realis\w*|organis\w*|aeroplanes?|biscuits?"
+    r"|pavement|sofa|nappy|school run|practise\w*)\b"
+)
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "en-IN"])
+def test_british_spelling(locale: str) -> None:
+    path = CONTENT_DIR / f"{locale}.json"
+    found = [
+        w for w in words_matching(path, AMERICAN) if w.lower() != "vacation" or locale == "en-GB"
+    ]
+    assert not found, f"{locale}: {found}"
+
+
+def test_us_spelling() -> None:
+    assert not words_matching(CONTENT_DIR / "en-US.json", BRITISH)
+
+
+def test_gb_and_in_use_their_own_words() -> None:
+    gb = " ".join(strings(load(CONTENT_DIR / "en-GB.json")))
+    india = " ".join(strings(load(CONTENT_DIR / "en-IN.json")))
+    assert "school holidays" in gb and "nursery" in gb and "childminder" in gb and "sofa" in gb
+    assert "soft toys" in india and "chai" in india and "Annual Day" in india
