@@ -149,6 +149,16 @@ class UtteranceMatcher:
             for slot in intent.slots
             for sample in slot.samples
         ]
+        # Patterns by their first literal word, so a match tries a few dozen, not all of them;
+        # a pattern that starts with a slot is tried every time. Order (the tie-break) is kept.
+        self._by_first: dict[str, list[tuple[int, _Pattern]]] = {}
+        self._slot_first: list[tuple[int, _Pattern]] = []
+        for index, pattern in enumerate(self._patterns):
+            first = pattern.sample.split()[0]
+            if _SLOT.fullmatch(first):
+                self._slot_first.append((index, pattern))
+            else:
+                self._by_first.setdefault(_key(first), []).append((index, pattern))
         self._phrases: dict[str, str] = {}
         declared = set(model.intent_names)
         for intent_name, phrases in BUILTIN_PHRASES.items():
@@ -265,7 +275,9 @@ class UtteranceMatcher:
     def _match_exact(self, normal: str) -> Match | None:
         key = normal.replace("'", "")
         best: tuple[tuple[int, int, int], Match] | None = None
-        for index, pattern in enumerate(self._patterns):
+        first = key.split(" ", 1)[0]
+        candidates = sorted(self._by_first.get(first, []) + self._slot_first, key=lambda c: c[0])
+        for index, pattern in candidates:
             m = pattern.regex.match(normal)
             if not m:
                 continue
