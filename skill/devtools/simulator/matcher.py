@@ -79,7 +79,7 @@ BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "AMAZON.NoIntent": (
         "no", "nope", "no thanks", "no thank you", "nah", "not now", "no way", "i'm fine",
-        "i'm okay", "no i don't", "i'm good", "not this time", "later",
+        "i'm okay", "no i don't", "i'm good", "not this time", "later", "i'll pass", "pass",
     ),
     "AMAZON.StartOverIntent": (
         "start over", "start again", "restart", "begin again", "from the top",

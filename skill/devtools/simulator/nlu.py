@@ -261,8 +261,9 @@ class FuzzyRanker:
         vocab: dict[str, set[str]] = defaultdict(set)
         uses: dict[tuple[str, str], int] = defaultdict(int)
         for template in templates:
-            vocab[template.intent].update(template.text.split())
-            for word in set(template.text.split()):
+            stems = {_stem(w) for w in template.text.split()}
+            vocab[template.intent].update(stems)
+            for word in stems:
                 uses[(word, template.intent)] += 1
         # word → {intent: strength}: a word in one stray sample of an intent ("think" in
         # "i don't think so") is weaker evidence than one its samples keep using ("letter").
@@ -304,7 +305,7 @@ class FuzzyRanker:
                 continue
             # One word shares too little for word evidence: it must nearly spell a template.
             single = len(query.split()) == 1
-            evidence = {} if single else self._evidence(set(query.split()))
+            evidence = {} if single else self._evidence({_stem(w) for w in query.split()})
             # The best few by each scorer (in C), then the other score for just those.
             by_sort = process.extract(
                 _sorted_words(query),
@@ -498,6 +499,29 @@ def _to_the_end(words: list[str], spoken: str, custom: bool, literal: set[str]) 
                 return " ".join(rest)
             break
     return spoken
+
+
+_SUFFIXES = ("ing", "ed", "ist", "ism", "es", "s", "ly")
+
+
+def _stem(word: str) -> str:
+    """A crude stem for word evidence, so "yelled", "yelling" and "yell" count as one word.
+
+    Slot markers and short words are left alone; the fuzzy scores still see the real words.
+    """
+    if (
+        (word.startswith("x") and word.endswith("x"))
+        or len(word) <= 4
+        or word in _FUNCTION_WORDS
+        or word in _CARRIERS
+    ):
+        return word
+    if word.endswith("ies") and len(word) > 5:
+        return word[:-3] + "y"  # "strategies" → "strategy"
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
 
 
 def _sorted_words(text: str) -> str:
