@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from skill.devtools.simulator.nlu_eval import (
     to_json,
 )
 from skill.devtools.simulator.text import _key
+from tests.conftest import Skill
 
 ROOT = Path(__file__).resolve().parents[2]
 ANNOTATIONS = ROOT / "interaction_models" / "annotations"
@@ -290,3 +292,17 @@ def test_held_out_accuracy_stays_high(locale: str) -> None:
     )
     assert report.intent_accuracy >= 0.9, report.text()
     assert report.slot_accuracy >= 0.85, report.text()
+
+
+def test_the_console_shows_did_you_mean(make_skill: Callable[..., Skill]) -> None:
+    client = make_skill(signed=False, dev_console=True).client
+    unsure = client.post(
+        "/console/api/say",
+        json={"text": "the thing with the letter and reading", "locale": "en-US"},
+    ).get_json()
+    assert unsure["did_you_mean"], unsure
+    assert all(set(g) == {"intent", "score"} for g in unsure["did_you_mean"])
+    assert unsure["score"] < 0.85
+    sure = client.post("/console/api/say", json={"text": "read the letter", "locale": "en-US"})
+    body = sure.get_json()
+    assert body["did_you_mean"] == [] and body["score"] == 1.0
