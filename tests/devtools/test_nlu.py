@@ -306,3 +306,38 @@ def test_the_console_shows_did_you_mean(make_skill: Callable[..., Skill]) -> Non
     sure = client.post("/console/api/say", json={"text": "read the letter", "locale": "en-US"})
     body = sure.get_json()
     assert body["did_you_mean"] == [] and body["score"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("raed my letter", "ReadLetterIntent"),
+        ("strat kid time", "StartKidTimeIntent"),
+        ("give me a stratgy", "GetStrategyIntent"),
+        ("anothr one", "AMAZON.NextIntent"),
+    ],
+)
+def test_typos_still_match(matcher: UtteranceMatcher, text: str, intent: str) -> None:
+    match = matcher.match(text)
+    assert match is not None and match.intent == intent
+
+
+def test_slot_words_lose_politeness(matcher: UtteranceMatcher) -> None:
+    match = matcher.match("call me maria please")
+    assert match is not None and match.intent == "SetNameIntent"
+    assert match.slots["name"]["value"] == "maria"
+    # but a value that ends in a filler word keeps it ("getting it all right")
+    topic = matcher.match("tell me about getting it all right")
+    assert topic is not None and topic.slots["topic"]["resolved_id"] == "good-enough"
+
+
+def test_a_leading_slot_does_not_swallow_a_request(matcher: UtteranceMatcher) -> None:
+    """ "{duration} with my kids" must not read "i want some quiet time" as a duration."""
+    quiet = matcher.match("i want some quiet time with my kids")
+    assert quiet is not None and quiet.intent == "StartKidTimeIntent"
+    assert "duration" not in quiet.slots
+    quarter = matcher.match("go for a quarter of an hour of kid time")
+    assert quarter is not None and quarter.intent == "StartKidTimeIntent"
+    assert quarter.slots["duration"]["value"] == "PT15M"
+    unclear = matcher.match("start kid time for a little while")
+    assert unclear is not None and unclear.slots["duration"]["value"] == "?"
