@@ -9,7 +9,7 @@ from typing import TypedDict
 from skill.devtools.simulator.constants import FALLBACK_INTENT, LAUNCH_REQUEST
 from skill.devtools.simulator.durations import spoken_duration_to_iso
 from skill.devtools.simulator.model import IntentDef, InteractionModel, TypeValue
-from skill.devtools.simulator.nlu import CONFIDENT, DEFAULT_THRESHOLD, MARGIN, FuzzyRanker, _trim
+from skill.devtools.simulator.nlu import CONFIDENT, DEFAULT_THRESHOLD, FuzzyRanker, _trim
 from skill.devtools.simulator.text import _key, normalize
 
 
@@ -251,9 +251,7 @@ class UtteranceMatcher:
         best = ranked[0]
         # One word shares too little to guess from; it must nearly spell a sample.
         needed = max(self.threshold, 0.85) if len(normal.split()) == 1 else self.threshold
-        # Two intents about equally likely and neither convincing: asking beats guessing.
-        close = len(ranked) > 1 and best.score < CONFIDENT and best.score - ranked[1].score < MARGIN
-        if best.score < needed or best.intent == FALLBACK_INTENT or close:
+        if best.score < needed or best.intent == FALLBACK_INTENT:
             alternatives = tuple((c.intent, c.score) for c in ranked[:3])
             return Match(FALLBACK_INTENT, score=best.score, alternatives=alternatives, layer="none")
         declared = self.model.intent(best.intent)

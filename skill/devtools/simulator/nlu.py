@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,8 +25,6 @@ from skill.devtools.simulator.text import _key
 
 #: Below this score (0–1) the best guess is not trusted and the answer is Fallback.
 DEFAULT_THRESHOLD = 0.6
-#: Below CONFIDENT, a lead smaller than this over the runner-up is no answer (Fallback).
-MARGIN = 0.0
 #: Scores at or above this are shown without "did you mean".
 CONFIDENT = 0.85
 
@@ -89,8 +88,13 @@ class _Template:
 
 
 def _marker(slot_type: str) -> str:
-    """A single word standing for any value of ``slot_type`` ("amazonduration", "strategytopic")."""
-    return "x" + re.sub(r"[^a-z]", "", slot_type.lower()) + "x"
+    """A short made-up word standing for any value of ``slot_type`` ("xkfx").
+
+    Short, so that sharing a slot adds about as much to a character-level likeness as sharing
+    a short word would, not as much as a long one ("xstrategytopicx" outweighed the rest).
+    """
+    code = zlib.crc32(slot_type.encode("utf-8"))
+    return "x" + chr(97 + code % 26) + chr(97 + (code // 26) % 26) + "x"
 
 
 def strip_carriers(words: list[str]) -> list[str]:
