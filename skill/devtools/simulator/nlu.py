@@ -242,6 +242,14 @@ class FuzzyRanker:
         ]
         # Token-sorted once here, so the token-sort shortlist is a plain (fast) ratio.
         self._sorted = [[_sorted_words(t) for t in texts] for _m, _i, texts in self._groups]
+        # Per group: word → positions of the templates that use it.
+        self._word_index: list[dict[str, list[int]]] = []
+        for _m, _i, texts in self._groups:
+            where: dict[str, list[int]] = defaultdict(list)
+            for position, text in enumerate(texts):
+                for word in set(text.split()):
+                    where[word].append(position)
+            self._word_index.append(dict(where))
         # Longest values first, so "comparing myself to other moms" beats "comparing myself".
         lexicon: list[tuple[list[str], str]] = []
         for type_name, slot_type in model.types.items():
@@ -302,7 +310,9 @@ class FuzzyRanker:
         all_markers = {m for markers, _i, _t in self._groups for m in markers}
         _tagged_all, spans = self._tag(words, all_markers)
         best: dict[str, tuple[float, _Template]] = {}
-        for (markers, indexes, texts), sorted_texts in zip(self._groups, self._sorted, strict=True):
+        for (markers, indexes, texts), sorted_texts, group_index in zip(
+            self._groups, self._sorted, self._word_index, strict=True
+        ):
             tagged, _spans = self._tag(words, markers) if markers else (words, {})
             query = self._prepare(" ".join(tagged))
             if not query:
@@ -310,7 +320,9 @@ class FuzzyRanker:
             # One word shares too little for word evidence: it must nearly spell a template.
             single = len(query.split()) == 1
             evidence = {} if single else self._evidence({_stem(w) for w in query.split()})
-            # The best few by each scorer (in C), then the other score for just those.
+            # A shortlist: the closest by token-sorted ratio (in C, over the whole group), plus
+            # the templates that share the text's rarest words (the token-set scorer's strength,
+            # without running it over every template). Both scores then only for those.
             by_sort = process.extract(
                 _sorted_words(query),
                 sorted_texts,
@@ -319,15 +331,8 @@ class FuzzyRanker:
                 limit=_SHORTLIST,
                 score_cutoff=30,
             )
-            by_set = process.extract(
-                query,
-                texts,
-                scorer=fuzz.token_set_ratio,
-                processor=None,
-                limit=_SHORTLIST,
-                score_cutoff=50,
-            )
-            shortlist = {position for _t, _sc, position in (*by_sort, *by_set)}
+            shortlist = {position for _t, _sc, position in by_sort}
+            shortlist |= self._sharing_rare_words(group_index, query.split())
             missing = sum(1 for m in markers if m not in tagged)
             for position in shortlist:
                 template = self._templates[indexes[position]]
@@ -355,6 +360,17 @@ class FuzzyRanker:
             )
             for intent, (score, template) in ranked
         ]
+
+    def _sharing_rare_words(self, index: dict[str, list[int]], words: list[str]) -> set[int]:
+        """Templates that use the rarest of ``words`` (by IDF), about two shortlists' worth."""
+        known = [w for w in set(words) if w in index and w not in _FUNCTION_WORDS]
+        known.sort(key=lambda w: (-self._idf.get(_stem(w), 0.0), len(index[w])))
+        found: set[int] = set()
+        for word in known:
+            if len(found) >= 2 * _SHORTLIST:
+                break
+            found.update(index[word][: 2 * _SHORTLIST])
+        return found
 
     def _evidence(self, query_words: set[str]) -> dict[str, float]:
         """Per intent, the share (0–100) of the text's IDF weight its vocabulary explains."""
