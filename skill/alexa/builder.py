@@ -53,7 +53,7 @@ from skill.alexa.handlers.kid_time import (
     StartKidTimeHandler,
     TimerPermissionHandler,
 )
-from skill.alexa.interceptors import LocalizationInterceptor
+from skill.alexa.interceptors import FreshStartInterceptor, LocalizationInterceptor
 from skill.alexa.visuals import LetterScreenInterceptor
 from speech import compose
 from speech.catalog import Catalogs
@@ -169,6 +169,7 @@ def build_skill(
         builder.add_request_handler(handler)
     builder.add_global_request_interceptor(LocalizationInterceptor(catalogs))
     builder.add_global_response_interceptor(LetterScreenInterceptor())
+    builder.add_global_response_interceptor(FreshStartInterceptor())
     builder.add_exception_handler(ApologyExceptionHandler(catalogs))
     skill: CustomSkill = builder.create()
     return skill
