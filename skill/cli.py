@@ -11,6 +11,7 @@ import click
 from skill.config import Config, ConfigError
 from skill.devtools.packaging import package_command
 from skill.devtools.simulator import chat_command, replay_command, simulate_command
+from skill.devtools.simulator.nlu_eval import nlu_eval_command
 from speech.cli import render_command, say_command
 
 
@@ -109,6 +110,7 @@ def check_store(data_dir: Path | None, repair: bool) -> None:
 main.add_command(simulate_command, "simulate")
 main.add_command(chat_command, "chat")
 main.add_command(replay_command, "replay")
+main.add_command(nlu_eval_command, "nlu-eval")
 main.add_command(say_command, "say")
 main.add_command(render_command, "render")
 main.add_command(package_command, "package")
