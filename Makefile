@@ -7,7 +7,7 @@ PORT ?= 5000
 WORKERS ?= 4
 export MAMA_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install run dev serve-prod test lint typecheck pytest test-clocks bench bench-store bench-speech clean e2e-deps
+.PHONY: install run dev serve-prod test lint typecheck pytest test-clocks bench bench-store bench-speech bench-nlu clean e2e-deps
 
 install: $(VENV)/.installed
 
@@ -57,13 +57,17 @@ test-clocks: install
 		MAMA_TEST_NOW=$$when $(BIN)/pytest -q -p no:cacheprovider -m "not slow and not real_clock"; \
 	done
 
-bench: bench-store bench-speech
+bench: bench-store bench-speech bench-nlu
 
 bench-store: install
 	$(BIN)/python bench/bench_store.py
 
 bench-speech: install
 	$(BIN)/python bench/bench_speech.py
+
+## Offline NLU on the held-out annotation sets: accuracy, wrong-intent rate, match time.
+bench-nlu: install
+	$(BIN)/python bench/bench_nlu.py
 
 ## Node packages for the end-to-end tests (playwright-core, virtual-alexa) from the lock file.
 e2e-deps:

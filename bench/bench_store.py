@@ -36,7 +36,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from skill.store import AtomicJSONStorage, TinyDBPersistenceAdapter, make_tables
+from skill.storage import TinyDBPersistenceAdapter
+from skill.storage.records import make_tables
+from skill.storage.tinydb import AtomicJSONStorage
 
 APP_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
 WARMUP = 200

@@ -11,6 +11,7 @@ import click
 from skill.config import Config, ConfigError
 from skill.devtools.packaging import package_command
 from skill.devtools.simulator import chat_command, replay_command, simulate_command
+from skill.devtools.simulator.nlu_eval import nlu_eval_command
 from speech.cli import render_command, say_command
 
 
@@ -63,26 +64,46 @@ def run(host: str, port: int, data_dir: Path | None, dev: bool) -> None:
 
 
 @main.command("check-store")
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Overrides MAMA_DATA_DIR.")
-def check_store(data_dir: Path | None) -> None:
-    """Read every stored user file and list the unreadable ones (exit 1 if any)."""
-    from skill.store import StoreError, TinyDBPersistenceAdapter
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Overrides MAMA_DATA_DIR; must exist (check-store never creates it).",
+)
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Give every damaged file the fresh start a request would: evidence kept, new record.",
+)
+def check_store(data_dir: Path | None, repair: bool) -> None:
+    """List damaged user files and what corrupt/ holds (exit 1 if any damage is left)."""
+    from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs installed
+
+    from skill.storage import StoreError, TinyDBPersistenceAdapter
 
     config = _config(data_dir=data_dir)
     if config.store != "tinydb":
         raise click.ClickException(
             f"check-store reads the TinyDB store; MAMA_STORE is {config.store}"
         )
-    store = TinyDBPersistenceAdapter(config.data_dir)
+    if not config.data_dir.is_dir():
+        raise click.ClickException(f"no store folder at {config.data_dir}")
+    admin = TinyDBPersistenceAdapter(config.data_dir).admin
     try:
-        store.ensure_ready()
-        bad = store.check()
-    except StoreError as exc:
+        if repair:
+            done = admin.repair(lambda work: tqdm(list(work), desc="repairing", unit="file"))
+            click.echo(f"{done.replaced} file(s) replaced by a fresh record, {done.failed} failed")
+        problems = admin.scan()
+        kept = admin.store.quarantine.entries()
+    except (StoreError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
-    for path in bad:
-        click.echo(f"unreadable: {path}")
-    click.echo(f"{len(bad)} unreadable file(s) in {config.data_dir}")
-    sys.exit(1 if bad else 0)
+    for problem in problems:
+        click.echo(f"unreadable: {problem.path} ({problem.reason})")
+    for entry in kept:
+        size = "folder" if entry.size is None else f"{entry.size} bytes"
+        when = f"{entry.when:%Y-%m-%d %H:%M:%S} UTC"
+        click.echo(f"quarantined: {entry.path.name} at {when} ({entry.why}, {size})")
+    click.echo(f"{len(problems)} unreadable file(s), {len(kept)} quarantined, in {config.data_dir}")
+    sys.exit(1 if problems else 0)
 
 
 @main.command()
@@ -142,6 +163,7 @@ def ritual(locale: str, out: Path | None, cache_dir: Path | None) -> None:
 main.add_command(simulate_command, "simulate")
 main.add_command(chat_command, "chat")
 main.add_command(replay_command, "replay")
+main.add_command(nlu_eval_command, "nlu-eval")
 main.add_command(say_command, "say")
 main.add_command(render_command, "render")
 main.add_command(package_command, "package")

@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
-#: Persistence back ends ``MAMA_STORE`` may name (built by ``skill.persistence``).
+#: Persistence back ends ``MAMA_STORE`` may name (built by ``skill.storage``).
 STORES = ("tinydb", "dynamodb")
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from skill.alexa.builder import build_skill
 from skill.alexa.handlers.base import Deps
 from skill.config import Config
-from skill.persistence import adapter_from_config
+from skill.storage import adapter_from_config
 from skill.web.runner import RequestRefused, SkillBusy, SkillRunner
 from speech.catalog import load_catalogs
 

@@ -9,7 +9,7 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from skill.alexa import handlers
 from skill.alexa.handlers.errors import ApologyExceptionHandler
-from skill.alexa.interceptors import LocalizationInterceptor
+from skill.alexa.interceptors import FreshStartInterceptor, LocalizationInterceptor
 from skill.alexa.registry import REGISTRY
 from skill.alexa.turn import Deps
 from skill.alexa.visuals import LetterScreenInterceptor
@@ -38,6 +38,7 @@ def build_skill(
         builder.add_request_handler(handler)
     builder.add_global_request_interceptor(LocalizationInterceptor(catalogs))
     builder.add_global_response_interceptor(LetterScreenInterceptor())
+    builder.add_global_response_interceptor(FreshStartInterceptor())
     builder.add_exception_handler(ApologyExceptionHandler(catalogs, deps))
     skill: CustomSkill = builder.create()
     return skill

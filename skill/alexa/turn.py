@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -17,6 +17,7 @@ from ask_sdk_model.slu.entityresolution import StatusCode
 from ask_sdk_model.ui import SimpleCard
 
 from skill.alexa.alexa_api import AlexaApi
+from skill.domain.user import UserRecord
 from speech import compose, ssml
 from speech.catalog import Catalog
 
@@ -105,15 +106,17 @@ class Turn:
         attributes = self.input.attributes_manager.session_attributes
         return attributes if attributes is not None else {}
 
-    @property
-    def state(self) -> dict[str, Any]:
-        """The user's stored attributes (loaded once per request by ask-sdk)."""
-        attributes: dict[str, Any] = self.input.attributes_manager.persistent_attributes
-        return attributes
+    @cached_property
+    def user(self) -> UserRecord:
+        """What the skill remembers about her, typed (the store validated it on load)."""
+        return UserRecord.from_attributes(self.input.attributes_manager.persistent_attributes)
 
-    def save(self) -> None:
-        """Write the user's attributes back to the store."""
+    def remember(self, **changes: Any) -> UserRecord:
+        """Change fields of her record and save it (a stale save re-runs the whole request)."""
+        self.user = replace(self.user, **changes)
+        self.user.write_into(self.input.attributes_manager.persistent_attributes)
         self.input.attributes_manager.save_persistent_attributes()
+        return self.user
 
     def slot(self, name: str) -> Any:
         """The named slot of the intent, or ``None``."""

@@ -157,6 +157,8 @@ def turn_json(
         "intent": turn.intent,
         "slots": dict(turn.slots),
         "sample": match.sample,
+        "score": match.score,
+        "did_you_mean": [{"intent": i, "score": sc} for i, sc in turn.did_you_mean],
         "status": turn.status,
         "error": turn.error,
         "speech": _speech_json(turn.speech, turn.text),

@@ -20,7 +20,7 @@ from skill.alexa.alexa_api import AlexaApi
 from skill.alexa.builder import build_skill
 from skill.alexa.handlers.base import Deps
 from skill.config import Config
-from skill.persistence import adapter_from_config
+from skill.storage import adapter_from_config
 from skill.web.errors import error_response, register_json_errors
 from skill.web.runner import RequestRefused, SkillBusy, SkillRunner
 from skill.web.speech_routes import speech_blueprint

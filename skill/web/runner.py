@@ -13,7 +13,7 @@ from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 
 from skill.alexa.builder import HANDLED_REQUEST_TYPES
-from skill.store import StaleWriteError
+from skill.storage import StaleWriteError
 from skill.web.envelope import envelope_problem
 
 #: A stale write means another request for the same user won the race; re-run on fresh state.

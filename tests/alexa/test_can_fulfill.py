@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from skill.store import TinyDBPersistenceAdapter
+from skill.storage import TinyDBPersistenceAdapter
 from tests import envelopes as E
 from tests.conftest import Skill
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from skill.alexa.handlers.letter import clean_given_name
-from skill.store import TinyDBPersistenceAdapter
+from skill.storage import TinyDBPersistenceAdapter
 from speech import compose
 from speech.catalog import load_catalogs
 from tests import envelopes as E

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from skill.alexa.turn import Deps
-from skill.store import TinyDBPersistenceAdapter
+from skill.storage import TinyDBPersistenceAdapter
 from speech.catalog import Catalog, load_catalogs
 from tests import envelopes as E
 from tests.conftest import Skill
@@ -268,20 +268,6 @@ def test_every_open_session_has_a_reprompt(skill: Skill) -> None:
     for build in requests:
         reply = skill.post(build())
         assert reply.ended or reply.reprompt, reply.text
-
-
-def test_corrupt_user_file_gets_an_apology_and_is_kept(
-    skill: Skill, caplog: pytest.LogCaptureFixture
-) -> None:
-    skill.post(E.launch(now=skill.clock()))
-    path = TinyDBPersistenceAdapter(skill.data_dir).path_for(E.USER_ID)
-    path.write_text("{ not json")
-    caplog.set_level(logging.DEBUG)
-    reply = skill.post(E.intent("GetStrategyIntent", now=skill.clock()))
-    assert reply.status == 200 and reply.text == US.text("error.apology")
-    assert path.read_text() == "{ not json", "a corrupt file must never be overwritten"
-    assert "CorruptRecordError" in caplog.text, "the failure is logged"
-    assert E.USER_ID not in caplog.text and "not json" not in caplog.text, "but no user data"
 
 
 def test_session_ended_with_an_error_logs_its_type(

@@ -22,7 +22,7 @@ from skill.alexa.alexa_api import (
 from skill.alexa.handlers.base import Deps
 from skill.app import create_app
 from skill.config import Config
-from skill.store import TinyDBPersistenceAdapter
+from skill.storage import TinyDBPersistenceAdapter
 from speech.catalog import load_catalogs
 from tests import envelopes as E
 from tests.alexa_api_server import FakeAlexaApi, running

@@ -24,14 +24,8 @@ from ask_sdk_model import RequestEnvelope
 from skill.alexa.handlers.base import Deps
 from skill.app import create_app
 from skill.config import Config, ConfigError
-from skill.persistence import (
-    DynamoDbStore,
-    _from_dynamodb,
-    _to_dynamodb,
-    adapter_from_config,
-    hashed_user_key,
-)
-from skill.store import StoreError, TinyDBPersistenceAdapter
+from skill.storage import StoreError, TinyDBPersistenceAdapter, adapter_from_config
+from skill.storage.dynamodb import DynamoDbStore, _from_dynamodb, _to_dynamodb, hashed_user_key
 from speech.catalog import load_catalogs
 from tests import envelopes as E
 from tests.conftest import Clock, Skill
@@ -349,7 +343,7 @@ def test_works_without_a_region_in_the_environment(config: Config) -> None:
     code = (
         "import sys\n"
         "from skill.config import Config\n"
-        "from skill.persistence import adapter_from_config\n"
+        "from skill.storage import adapter_from_config\n"
         "adapter_from_config(Config(store='dynamodb', dynamodb_endpoint_url=sys.argv[1],"
         " dynamodb_table=sys.argv[2]))\n"
     )

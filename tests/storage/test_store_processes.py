@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from skill.store import StaleWriteError, TinyDBPersistenceAdapter
+from skill.storage import StaleWriteError, TinyDBPersistenceAdapter
 
 # fork: children inherit the imported modules, so starting one costs milliseconds.
 CTX = multiprocessing.get_context("fork")
@@ -126,7 +126,7 @@ def _die_at(data_dir: Path, user_id: str, point: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
         return real(*args, **kwargs)  # pragma: no cover
 
-    setattr(os, point, crash)  # the os module skill.store uses
+    setattr(os, point, crash)  # the os module skill.storage uses
     adapter = TinyDBPersistenceAdapter(data_dir)
     attrs = adapter.load(user_id)
     attrs["v"] = "new"

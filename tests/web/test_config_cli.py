@@ -11,7 +11,7 @@ from flask import Flask
 
 from skill.cli import main
 from skill.config import Config, ConfigError
-from skill.store import TinyDBPersistenceAdapter
+from skill.storage import TinyDBPersistenceAdapter
 
 
 def test_defaults_are_safe() -> None:

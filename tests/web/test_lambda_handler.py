@@ -15,7 +15,7 @@ from ask_sdk_model.response import Response
 
 from skill import lambda_handler as L
 from skill.config import ConfigError
-from skill.store import StaleWriteError, TinyDBPersistenceAdapter
+from skill.storage import StaleWriteError, TinyDBPersistenceAdapter
 from skill.web.runner import WRITE_ATTEMPTS, SkillRunner
 from speech import ssml
 from speech.catalog import load_catalogs

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from skill.store import TinyDBPersistenceAdapter
+from skill.storage import TinyDBPersistenceAdapter
 from tests import envelopes as E
 from tests.servers import wait_until_healthy
 

@@ -13,14 +13,14 @@ from skill.alexa.handlers.letter import OFFER_BAD_DAY, read_letter, short_letter
 from skill.alexa.handlers.services import local_now
 from skill.alexa.registry import answers_no, answers_yes, handles
 from skill.alexa.turn import OFFER, Turn
+from skill.domain.user import AffirmationHeard
 from speech import compose, ssml
+from speech.compose import AFFIRMATION_NO_REPEAT_DAYS
 
 #: Offers: after "I feel guilty" (yes: the letter), after a bad day (yes: the short letter),
 #: today's affirmation offered (yes: hear it).
 OFFER_GUILTY = "guilty"
 OFFER_AFFIRMATION = "affirmation"
-#: User attribute: the affirmations she heard, by day (no repeat within 30 days).
-AFFIRMATIONS_HEARD = "affirmations_heard"
 
 
 @handles("FeelingGuiltyIntent")
@@ -77,11 +77,15 @@ def user_salt(turn: Turn) -> int:
     return int(hashlib.sha256(str(user_id).encode()).hexdigest()[:8], 16)
 
 
+def _today(turn: Turn) -> date:
+    return local_now(turn.input, turn.deps.alexa_api, turn.now).date()
+
+
 def todays_affirmation(turn: Turn) -> tuple[int, bool]:
     """Today's affirmation for her (same all day, no repeat within 30 days) and whether she has
-    already heard it today. Recorded in her state; the caller saves."""
-    today: date = local_now(turn.input, turn.deps.alexa_api, turn.now).date()
-    history = compose.parse_affirmation_history(turn.state.get(AFFIRMATIONS_HEARD))
+    already heard it today."""
+    today = _today(turn)
+    history = [(heard.day, heard.index) for heard in turn.user.affirmations_heard]
     heard_today = any(day == today for day, _ in history)
     index = compose.todays_affirmation(
         len(turn.catalog.affirmations), today, history, salt=user_salt(turn)
@@ -98,10 +102,13 @@ def affirmation_heard_today(turn: Turn) -> bool:
 def daily_affirmation(turn: Turn) -> Response:
     """Today's affirmation, a moment of quiet, then the menu."""
     index, _ = todays_affirmation(turn)
-    today = local_now(turn.input, turn.deps.alexa_api, turn.now).date()
-    history = compose.parse_affirmation_history(turn.state.get(AFFIRMATIONS_HEARD))
-    turn.state[AFFIRMATIONS_HEARD] = compose.remember_affirmation(history, today, index)
-    turn.save()
+    today = _today(turn)
+    kept = tuple(
+        heard
+        for heard in turn.user.affirmations_heard
+        if heard.day != today and 0 <= (today - heard.day).days < AFFIRMATION_NO_REPEAT_DAYS
+    )
+    turn.remember(affirmations_heard=(*kept, AffirmationHeard(today, index)))
     speech = compose.affirmation_ssml(turn.catalog, index, turn.pick("affirmation.intro"))
     card = (turn.catalog.text("affirmation.card_title"), turn.catalog.affirmations[index])
     menu = turn.say("menu.reprompt")

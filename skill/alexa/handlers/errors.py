@@ -9,7 +9,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
 from skill.alexa.turn import CATALOG, Deps, Turn
-from skill.store import StaleWriteError
+from skill.storage import StaleWriteError
 from speech.catalog import Catalog, Catalogs
 
 logger = logging.getLogger(__name__)

@@ -3,6 +3,7 @@ where the guilt comes from, and the "did you get to try it?" check at launch."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ask_sdk_model import Intent, Response, Slot
@@ -11,6 +12,7 @@ from ask_sdk_model.dialog import ElicitSlotDirective
 from skill.alexa.handlers.strategies import LAST_STRATEGY, OFFER_STRATEGY
 from skill.alexa.registry import answers_no, answers_yes, handles
 from skill.alexa.turn import OFFER_MENU, Turn, resolved_id, spoken_value
+from skill.domain.user import Focus
 from speech import compose, ssml
 from speech.catalog import Trigger
 
@@ -48,8 +50,7 @@ def trigger_of(turn: Turn) -> Trigger | None:
 
 def remember_trigger(turn: Turn, trigger: Trigger) -> None:
     """Keep her biggest trigger: strategies lean toward it from now on."""
-    turn.state["guilt_trigger"] = trigger.id
-    turn.save()
+    turn.remember(guilt_trigger=trigger.id)
 
 
 @handles(TRIGGER_INTENT)
@@ -76,28 +77,22 @@ def choose_focus(turn: Turn) -> Response:
     if last not in turn.catalog.strategy_ids:
         return turn.ask(turn.say("focus.none"))
     strategy = turn.catalog.strategy(str(last))
-    turn.state["focus"] = {
-        "strategy": strategy.id,
-        "chosen_at": turn.now.isoformat(),
-        "checked": False,
-    }
-    turn.save()
+    turn.remember(focus=Focus(strategy.id, turn.now))
     return turn.end(turn.say("focus.saved", title=strategy.title))
 
 
 def focus_to_check(turn: Turn) -> str | None:
     """The focus strategy to ask about at launch, if it was not asked about yet."""
-    focus = turn.state.get("focus")
-    if not isinstance(focus, dict) or focus.get("checked"):
+    focus = turn.user.focus
+    if focus is None or focus.checked or focus.strategy not in turn.catalog.strategy_ids:
         return None
-    strategy_id = focus.get("strategy")
-    return strategy_id if strategy_id in turn.catalog.strategy_ids else None
+    return focus.strategy
 
 
-def mark_focus_checked(turn: Turn) -> None:
-    """The "did you get to try it?" question is asked once per chosen focus."""
-    focus: dict[str, Any] = turn.state["focus"]
-    focus["checked"] = True
+def focus_checked(turn: Turn) -> Focus | None:
+    """Her focus, marked as asked about: "did you get to try it?" is asked once per focus."""
+    focus = turn.user.focus
+    return None if focus is None else replace(focus, checked=True)
 
 
 @answers_yes(OFFER_FOCUS_CHECK)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from skill.alexa.registry import SlotVerdict, handles, handles_request
 from skill.alexa.turn import Turn, spoken_value
 from skill.alexa.visuals import kid_time_screen, supports_apl
 from skill.domain import kidtime
+from skill.domain.user import ActiveKidTime, KidTime, KidTimeSession, UserRecord
 from speech import compose, ssml
 from speech.catalog import Catalog
 
@@ -29,63 +31,47 @@ logger = logging.getLogger(__name__)
 
 #: Offer names understood by the Yes handler.
 OFFER_KID_TIME = "kid_time"
-#: User attribute: when the skill last asked, by voice, for the timers permission.
-TIMERS_ASKED_AT = "timers_asked_at"
 #: A parent who said no (or nothing) is asked again only after this long.
 ASK_AGAIN_AFTER = timedelta(days=30)
 
 
-def _kid_time(state: dict[str, Any]) -> dict[str, Any]:
-    """The kid-time part of the user's record, created on first use."""
-    record: dict[str, Any] = state.setdefault("kid_time", {})
-    record.setdefault("active", None)
-    record.setdefault("sessions", [])
-    return record
+def _close_active(kid_time: KidTime, now: datetime) -> tuple[KidTime, KidTimeSession | None]:
+    """End the running stretch, if any, and record it: the new kid time and the session."""
+    active = kid_time.active
+    cutoff = (now - timedelta(days=kidtime.KEEP_DAYS)).date()
+    kept = tuple(s for s in kid_time.sessions if s.started_at.date() > cutoff)
+    if active is None:
+        return replace(kid_time, sessions=kept), None
+    elapsed = kidtime.elapsed_minutes(active.started_at, now)
+    finished = KidTimeSession(
+        active.started_at,
+        kidtime.recorded_minutes(active.planned_minutes, elapsed),
+        active.planned_minutes,
+    )
+    return KidTime(None, (*kept, finished)), finished
 
 
-def _close_active(record: dict[str, Any], now: datetime) -> dict[str, Any] | None:
-    """End the running stretch, if any, and record it; returns the recorded session."""
-    active = record.get("active")
-    record["active"] = None
-    if not isinstance(active, dict):
+def running(user: UserRecord, now: datetime) -> ActiveKidTime | None:
+    """The running stretch; ``None`` if none (or too old to still be going on)."""
+    active = user.kid_time.active
+    if active is None or kidtime.is_stale(active.planned_minutes, active.started_at, now):
         return None
-    try:
-        started = datetime.fromisoformat(str(active["started_at"]))
-        planned = int(active["planned_minutes"])
-    except (KeyError, TypeError, ValueError):
-        return None  # an unreadable entry is dropped rather than blocking kid time forever
-    elapsed = kidtime.elapsed_minutes(started, now)
-    finished = {
-        "started_at": started.isoformat(),
-        "minutes": kidtime.recorded_minutes(planned, elapsed),
-        "planned_minutes": planned,
-    }
-    record["sessions"] = [*kidtime.prune(record["sessions"], now), finished]
-    return finished
+    return active
 
 
-def _active(state: dict[str, Any], now: datetime) -> tuple[dict[str, Any], datetime, int] | None:
-    """The running stretch, its start and its planned minutes; ``None`` if none (or stale)."""
-    active = state.get("kid_time", {}).get("active")
-    if not isinstance(active, dict):
-        return None
-    try:
-        started = datetime.fromisoformat(str(active["started_at"]))
-        planned = int(active["planned_minutes"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    if kidtime.is_stale(planned, started, now):
-        return None
-    return active, started, planned
-
-
-def _may_ask_for_timers(state: dict[str, Any], now: datetime) -> bool:
+def _may_ask_for_timers(user: UserRecord, now: datetime) -> bool:
     """Ask for the timers permission once, then again only every :data:`ASK_AGAIN_AFTER`."""
-    try:
-        asked = datetime.fromisoformat(str(state[TIMERS_ASKED_AT]))
-    except (KeyError, ValueError):
-        return True
-    return now - asked >= ASK_AGAIN_AFTER
+    asked = user.timers_asked_at
+    return asked is None or now - asked >= ASK_AGAIN_AFTER
+
+
+def week(user: UserRecord, today: datetime) -> kidtime.WeekSummary:
+    """This week's kid time on the device's wall clock."""
+    entries = [
+        {"started_at": s.started_at.isoformat(), "minutes": s.minutes}
+        for s in user.kid_time.sessions
+    ]
+    return kidtime.summarize_week(entries, today)
 
 
 def _create_timer(turn: Turn, minutes: int) -> str | None:
@@ -118,10 +104,10 @@ def _cancel_timer(turn: Turn, timer_id: object) -> None:
         logger.warning("kid-time timer not cancelled: %s", exc)
 
 
-def running_minutes(state: dict[str, Any], now: datetime) -> int | None:
+def running_minutes(user: UserRecord, now: datetime) -> int | None:
     """Minutes of the kid time running now, or ``None`` when there is none (or it is stale)."""
-    running = _active(state, now)
-    return None if running is None else kidtime.elapsed_minutes(running[1], now)
+    active = running(user, now)
+    return None if active is None else kidtime.elapsed_minutes(active.started_at, now)
 
 
 def _duration(slot: Any, catalog: Catalog) -> SlotVerdict:
@@ -137,22 +123,21 @@ def _duration(slot: Any, catalog: Catalog) -> SlotVerdict:
 @handles("StartKidTimeIntent", can_fulfill={"duration": _duration}, yes_to=[OFFER_KID_TIME])
 def start_kid_time(turn: Turn) -> Response:
     """Starts and records a stretch of unplugged time, with one activity idea."""
-    catalog, now, state = turn.catalog, turn.now, turn.state
+    catalog, now, user = turn.catalog, turn.now, turn.user
     duration = spoken_value(turn.slot("duration"))
-    running = running_minutes(state, now)
-    if running is not None:
-        return turn.end(compose.kid_time_running_ssml(catalog, running))
-    record = _kid_time(state)
-    _close_active(record, now)  # a forgotten, stale stretch is recorded at its planned length
+    minutes = running_minutes(user, now)
+    if minutes is not None:
+        return turn.end(compose.kid_time_running_ssml(catalog, minutes))
+    # A forgotten, stale stretch is recorded at its planned length.
+    kid_time, _ = _close_active(user.kid_time, now)
     planned = kidtime.plan(duration)
-    started_at = now.isoformat()
-    active: dict[str, Any] = {"started_at": started_at, "planned_minutes": planned.minutes}
-    record["active"] = active
     granted = timers_granted(turn.input)
-    ask = not granted and _may_ask_for_timers(state, now)
-    if ask:
-        state[TIMERS_ASKED_AT] = now.isoformat()
-    turn.save()
+    ask = not granted and _may_ask_for_timers(user, now)
+    active = ActiveKidTime(now, planned.minutes)
+    turn.remember(
+        kid_time=replace(kid_time, active=active),
+        timers_asked_at=now if ask else user.timers_asked_at,
+    )
     # The timer is created only once kid time is safely stored: a stale write re-runs the
     # request, and a timer created before it would then be created twice.
     timer_note = ""
@@ -161,11 +146,10 @@ def start_kid_time(turn: Turn) -> Response:
         if timer_id is None:
             timer_note = turn.say("timer.failed")
         else:
-            active["timer_id"] = timer_id
-            turn.save()
+            turn.remember(kid_time=replace(kid_time, active=replace(active, timer_id=timer_id)))
             timer_note = turn.say("timer.set")
     elif ask:
-        turn.input.response_builder.add_directive(ask_for_timers(started_at))
+        turn.input.response_builder.add_directive(ask_for_timers(now.isoformat()))
         timer_note = turn.say("timer.ask")
 
     activity = turn.deps.rng.choice(catalog.activities)
@@ -191,38 +175,33 @@ def start_kid_time(turn: Turn) -> Response:
 @handles("EndKidTimeIntent")
 def end_kid_time(turn: Turn) -> Response:
     """On "we're done": records the real length and celebrates it."""
-    now, state = turn.now, turn.state
-    running = _active(state, now)
-    if running is None:
+    now, user = turn.now, turn.user
+    active = running(user, now)
+    if active is None:
         return turn.ask(
             turn.say("kidtime.not_running"), "kidtime.offer_reprompt", offer=OFFER_KID_TIME
         )
-    record = _kid_time(state)
-    finished = _close_active(record, now)
-    turn.save()
-    active, started, planned = running
-    if now < started + timedelta(minutes=planned):  # once it has rung it is gone anyway
-        _cancel_timer(turn, active.get("timer_id"))
-    minutes = finished["minutes"] if finished else 0
-    today = local_now(turn.input, turn.deps.alexa_api, now)
-    week = kidtime.summarize_week(record["sessions"], today)
+    kid_time, finished = _close_active(user.kid_time, now)
+    user = turn.remember(kid_time=kid_time)
+    if now < active.started_at + timedelta(minutes=active.planned_minutes):
+        _cancel_timer(turn, active.timer_id)  # once it has rung it is gone anyway
+    minutes = finished.minutes if finished else 0
+    summary = week(user, local_now(turn.input, turn.deps.alexa_api, now))
     done = turn.say("kidtime.done", count=minutes) if minutes else turn.say("kidtime.done_short")
-    return turn.end(ssml.join(done, turn.say("kidtime.done_week", count=week.sessions)))
+    return turn.end(ssml.join(done, turn.say("kidtime.done_week", count=summary.sessions)))
 
 
 @handles("KidTimeSummaryIntent", can_fulfill={})
 def kid_time_summary(turn: Turn) -> Response:
     """This week's kid time: sessions, minutes and the day streak, aware of kid time running."""
     catalog, now = turn.catalog, turn.now
-    sessions = turn.state.get("kid_time", {}).get("sessions", [])
-    today = local_now(turn.input, turn.deps.alexa_api, now)
-    week = kidtime.summarize_week(sessions if isinstance(sessions, list) else [], today)
-    running = running_minutes(turn.state, now)
+    summary = week(turn.user, local_now(turn.input, turn.deps.alexa_api, now))
+    minutes = running_minutes(turn.user, now)
     speech = compose.week_summary_ssml(
-        catalog, week.sessions, week.minutes, week.streak_days, running_minutes=running
+        catalog, summary.sessions, summary.minutes, summary.streak_days, running_minutes=minutes
     )
     card = (catalog.text("summary.card_title"), ssml.to_plain_text(speech))
-    if running is not None:
+    if minutes is not None:
         return turn.end(ssml.join(speech, turn.say("summary.running_close")), card=card)
     return turn.ask(
         ssml.join(speech, turn.say("summary.offer")),
@@ -250,17 +229,17 @@ def timer_permission(turn: Turn) -> Response:
 
 def _set_timer(turn: Turn) -> str:
     """A timer for what is left of the running kid time; what to say about it."""
-    running = _active(turn.state, turn.now)
-    if running is None:
+    active = running(turn.user, turn.now)
+    if active is None:
         return turn.say("timer.accepted_idle")
-    active, started, planned = running
-    left = planned - kidtime.elapsed_minutes(started, turn.now)
+    left = active.planned_minutes - kidtime.elapsed_minutes(active.started_at, turn.now)
     if left < 1:
         return turn.say("timer.accepted_idle")
-    if not isinstance(active.get("timer_id"), str):
+    if active.timer_id is None:
         timer_id = _create_timer(turn, left)
         if timer_id is None:
             return turn.say("timer.failed")
-        active["timer_id"] = timer_id
-        turn.save()
+        turn.remember(
+            kid_time=replace(turn.user.kid_time, active=replace(active, timer_id=timer_id))
+        )
     return turn.say("timer.accepted", count=left)

@@ -29,7 +29,7 @@ def clean_given_name(value: object) -> str | None:
 
 def told_name(turn: Turn) -> str | None:
     """The name she told the skill ("call me ..."), if any."""
-    return clean_given_name(turn.state.get("given_name"))
+    return clean_given_name(turn.user.given_name)
 
 
 def letter_name(turn: Turn) -> str | None:
@@ -104,8 +104,7 @@ def set_name(turn: Turn) -> Response:
     name = clean_given_name(getattr(turn.slot("name"), "value", None))
     if name is None:
         return turn.ask(turn.say("name.invalid"))
-    turn.state["given_name"] = name
-    turn.save()
+    turn.remember(given_name=name)
     return turn.then_menu(turn.say("name.saved", name=name))
 
 

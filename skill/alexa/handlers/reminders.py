@@ -142,15 +142,26 @@ def _access(turn: Turn) -> ApiAccess | None:
 
 
 def _stored(turn: Turn) -> dict[str, Any]:
-    """The user's reminders by kind, created on first use; odd entries dropped."""
-    kept = turn.state.get(REMINDERS)
+    """A copy of the user's reminders by kind (odd entries dropped); :func:`_keep` saves it."""
+    kept = turn.user.extra.get(REMINDERS)
     clean = {
         kind: entry
         for kind, entry in (kept.items() if isinstance(kept, dict) else [])
         if kind in KINDS and isinstance(entry, dict) and isinstance(entry.get("token"), str)
     }
-    turn.state[REMINDERS] = clean
     return clean
+
+
+def _keep(turn: Turn, **changes: Any) -> None:
+    """Save these keys of the record's kept extras (``None`` removes one); the typed record
+    has no fields for reminders, so they ride in its ``extra`` keys, untouched by the rest."""
+    extra = dict(turn.user.extra)
+    for key, value in changes.items():
+        if value is None:
+            extra.pop(key, None)
+        else:
+            extra[key] = value
+    turn.remember(extra=extra)
 
 
 def _create(turn: Turn, kind: str, wanted: schedule.Schedule) -> str:
@@ -180,8 +191,7 @@ def _create(turn: Turn, kind: str, wanted: schedule.Schedule) -> str:
     stored = _stored(turn)
     replaced = stored.get(kind)
     stored[kind] = {"token": token, "time": wanted.at.strftime("%H:%M"), "repeat": wanted.repeat}
-    turn.state.pop(PENDING, None)
-    turn.save()
+    _keep(turn, **{REMINDERS: stored, PENDING: None})
     # The new one is safe first; only then is the old one of the same kind removed.
     if replaced is not None and replaced["token"] != token:
         try:
@@ -209,13 +219,13 @@ def _set(turn: Turn, kind: str) -> Response:
     if reminders_granted(turn):
         return turn.end(_create(turn, kind, wanted))
     # Keep what was asked for, so a "yes" to Alexa's permission question can set it.
-    turn.state[PENDING] = {
+    pending = {
         "kind": kind,
         "time": wanted.at.strftime("%H:%M"),
         "repeat": wanted.repeat,
         "asked_at": turn.now.isoformat(),
     }
-    turn.save()
+    _keep(turn, **{PENDING: pending})
     turn.input.response_builder.add_directive(ask_for_reminders(f"reminder:{kind}"))
     return turn.end(turn.say("reminders.ask"))
 
@@ -256,7 +266,7 @@ def list_reminders(turn: Turn) -> Response:
     # Reminders deleted in the Alexa app are forgotten here too.
     for kind in [k for k, entry in stored.items() if entry["token"] not in live]:
         del stored[kind]
-    turn.save()
+    _keep(turn, **{REMINDERS: stored})
     if not live:
         return turn.end(turn.say("reminders.none"))
     kinds = {entry["token"]: kind for kind, entry in stored.items()}
@@ -305,7 +315,7 @@ def cancel_reminder(turn: Turn) -> Response:
             continue
         del stored[each]
         cancelled.append(each)
-    turn.save()
+    _keep(turn, **{REMINDERS: stored})
     if not cancelled:
         return turn.end(turn.say("reminders.failed"))
     if kind in KINDS:
@@ -318,10 +328,9 @@ def reminders_permission(turn: Turn) -> Response:
     naming the reminders scope)."""
     payload = getattr(turn.request, "payload", None)
     status = payload.get("status") if isinstance(payload, dict) else None
-    pending = turn.state.get(PENDING)
+    pending = turn.user.extra.get(PENDING)
     if status != "ACCEPTED":
-        turn.state.pop(PENDING, None)
-        turn.save()
+        _keep(turn, **{PENDING: None})
         turn.input.response_builder.set_card(reminders_consent_card())
         return turn.end(turn.say("reminders.declined"))
     wanted, kind = _pending(pending, turn.now)

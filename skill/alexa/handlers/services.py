@@ -114,20 +114,20 @@ def device_zone(handler_input: HandlerInput, api: AlexaApi) -> tzinfo:
     return zone
 
 
-def remembered_zone(handler_input: HandlerInput, api: AlexaApi, state: dict[str, Any]) -> tzinfo:
-    """The device's time zone for a launch: the one remembered in the user's ``state`` for
-    this device, so a launch makes no API call; looked up (and remembered) only when there is
-    none yet. The caller saves ``state``."""
+def remembered_zone(
+    handler_input: HandlerInput, api: AlexaApi, remembered: object
+) -> tuple[tzinfo, dict[str, Any]]:
+    """The device's time zone for a launch: ``remembered`` (what the last launch kept, as
+    ``{"device", "zone"}``) when it is for this device, so a launch makes no API call; looked up
+    only when there is none yet. Returns the zone and what to remember."""
     device = device_id(handler_input)
-    kept = state.get(TIME_ZONE)
-    if isinstance(kept, dict) and kept.get("device") == device:
-        zone = _zone(kept.get("zone"))
+    if isinstance(remembered, dict) and remembered.get("device") == device:
+        zone = _zone(remembered.get("zone"))
         if zone is not None:
-            session(handler_input)[TIME_ZONE] = {"device": device, "zone": kept.get("zone")}
-            return zone
+            session(handler_input)[TIME_ZONE] = {"device": device, "zone": remembered["zone"]}
+            return zone, dict(remembered)
     zone = device_zone(handler_input, api)
-    state[TIME_ZONE] = dict(session(handler_input)[TIME_ZONE])
-    return zone
+    return zone, dict(session(handler_input)[TIME_ZONE])
 
 
 def local_now(handler_input: HandlerInput, api: AlexaApi, now: datetime) -> datetime:

@@ -42,22 +42,18 @@ def _topic(slot: Any, catalog: Catalog) -> SlotVerdict:
 @handles("GetStrategyIntent", can_fulfill={"topic": _topic}, yes_to=[OFFER_STRATEGY])
 def tell_strategy(turn: Turn) -> Response:
     """The next strategy (or the asked-for one), brief, then the offer of more or another."""
-    catalog, state = turn.catalog, turn.state
+    catalog, user = turn.catalog, turn.user
     slot = turn.slot("topic")
     spoken = spoken_value(slot)
     requested = match_topic(catalog.strategy_ids, resolved_id(slot), spoken)
-    heard = state.get("strategies_heard")
-    trigger = catalog.trigger(state.get("guilt_trigger"))
+    trigger = catalog.trigger(user.guilt_trigger)
     pick = next_strategy(
         catalog.strategy_ids,
-        heard if isinstance(heard, list) else [],
+        user.strategies_heard,
         requested,
         prefer=trigger.leans_to if trigger else (),
     )
-    state["strategies_heard"] = list(pick.heard)
-    heard_total = _count_heard(state) + 1
-    state["strategies_told"] = heard_total
-    turn.save()
+    turn.remember(strategies_heard=pick.heard)
     turn.session[LAST_STRATEGY] = pick.strategy_id
 
     strategy = catalog.strategy(pick.strategy_id)
@@ -67,7 +63,7 @@ def tell_strategy(turn: Turn) -> Response:
     if pick.restarted:
         notes.append(turn.say("strategy.restarted", count=len(catalog.strategies)))
     progress = ""
-    if compose.progress_note(catalog, heard_total):
+    if compose.progress_note(catalog, len(pick.heard)):  # every third one since a restart
         progress = catalog.say("progress.closing", variant=turn.pick("progress.closing"))
     return turn.ask(
         ssml.join(
@@ -81,11 +77,6 @@ def tell_strategy(turn: Turn) -> Response:
         offer=OFFER_STRATEGY,
         more={"kind": "strategy", "id": strategy.id, "page": 0},
     )
-
-
-def _count_heard(state: dict[str, Any]) -> int:
-    told = state.get("strategies_told")
-    return told if isinstance(told, int) and not isinstance(told, bool) and told > 0 else 0
 
 
 def strategy_more(turn: Turn, strategy_id: str, page: int) -> Response:

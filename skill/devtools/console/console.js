@@ -99,7 +99,10 @@
 
   function showPanels(turn) {
     $("intent").textContent = turn.intent || "–";
-    $("sample").textContent = turn.sample ? `matched “${turn.sample}”` : "";
+    const guesses = (turn.did_you_mean || []).map((g) => `${g.intent} (${g.score.toFixed(2)})`);
+    $("sample").textContent = guesses.length
+      ? `did you mean ${guesses.join(", ")}?`
+      : turn.sample ? `matched “${turn.sample}”` : "";
     $("slots").textContent = pretty(turn.slots);
     $("speech-text").textContent = turn.speech ? turn.speech.text : "";
     $("speech-ssml").textContent = turn.speech ? turn.speech.ssml : "";

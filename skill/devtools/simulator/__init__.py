@@ -9,6 +9,10 @@ for intents and sample utterances). The package is split by responsibility:
   and slots the way Alexa would (sample utterances become regular expressions, custom slot
   values are resolved through their synonyms), with :func:`normalize` from
   ``text``;
+* ``nlu`` — the matcher's fuzzy second layer (rapidfuzz template likeness plus word
+  evidence) when no sample matches: Fallback below a threshold, runner-ups for "did you mean";
+* ``nlu_eval`` — annotation sets in the Alexa NLU Evaluation Tool's CSV and JSON formats,
+  scoring, and the ``nlu-eval`` command;
 * ``durations`` — ``AMAZON.DURATION`` values become ISO-8601 durations;
 * ``envelopes`` — :class:`EnvelopeFactory` builds real Alexa request
   envelopes (plain dicts);

@@ -83,6 +83,9 @@ def format_turn(turn: Turn, *, show_utterance: bool = True) -> str:
         lines.append(f"you> {turn.utterance}")
     slots = format_slots(turn.slots)
     lines.append(f"     [{turn.intent}{' ' + slots if slots else ''}]")
+    if turn.did_you_mean:
+        options = ", ".join(f"{intent} ({score:.2f})" for intent, score in turn.did_you_mean)
+        lines.append(f"     did you mean: {options}?")
     if turn.error:
         lines.append(f"error> {turn.error}")
     if turn.text:

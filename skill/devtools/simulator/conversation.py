@@ -121,6 +121,8 @@ class Turn:
     card: JSON | None = None
     ended: bool = False
     error: str | None = None
+    #: When the matcher guessed with low confidence: runner-up intents and their scores.
+    did_you_mean: tuple[tuple[str, float], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -157,6 +159,8 @@ class Turn:
 
 def _turn(utterance: str, match: Match, request: JSON, status: int, body: Any) -> Turn:
     turn = Turn(utterance, match.intent, dict(match.slots), request, status, None)
+    if match.unsure:
+        turn.did_you_mean = match.alternatives
     if status != 200 or not isinstance(body, Mapping):
         if status == 200:
             turn.error = f"response is not a JSON object: {str(body)[:500]}"

@@ -9,7 +9,7 @@ from typing import TypedDict
 from skill.devtools.simulator.constants import FALLBACK_INTENT, LAUNCH_REQUEST
 from skill.devtools.simulator.durations import spoken_duration_to_iso
 from skill.devtools.simulator.model import IntentDef, InteractionModel, TypeValue
-from skill.devtools.simulator.nlu import CONFIDENT, DEFAULT_THRESHOLD, FuzzyRanker
+from skill.devtools.simulator.nlu import CONFIDENT, DEFAULT_THRESHOLD, FuzzyRanker, _trim
 from skill.devtools.simulator.text import _key, normalize
 from skill.devtools.simulator.times import spoken_time_to_iso
 
@@ -54,20 +54,39 @@ class Match:
 
 #: Local phrases for the built-in intents, so people can type them.
 BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
-    "AMAZON.HelpIntent": ("help", "help me", "what can i say", "what can you do", "i need help"),
-    "AMAZON.StopIntent": ("stop", "exit", "goodbye", "bye", "shut up", "be quiet", "that's all"),
-    "AMAZON.CancelIntent": ("cancel", "never mind", "nevermind", "forget it"),
+    "AMAZON.HelpIntent": (
+        "help", "help me", "what can i say", "what can you do", "i need help", "how does it work",
+        "how do i use it", "what do i do", "what are the options", "what can i ask",
+        "i don't understand", "i'm stuck", "tell me what you can do", "instructions",
+        "how does this skill work",
+    ),
+    "AMAZON.StopIntent": (
+        "stop", "exit", "goodbye", "bye", "shut up", "be quiet", "that's all", "quit", "i'm done",
+        "that's enough", "stop it", "bye bye", "good night", "see you", "that's it", "leave",
+        "i have to go", "talk later", "enough",
+    ),
+    "AMAZON.CancelIntent": (
+        "cancel", "never mind", "nevermind", "forget it", "don't bother", "scratch that", "abort",
+    ),
     "AMAZON.RepeatIntent": (
         "repeat", "repeat that", "say that again", "say it again", "again", "what did you say",
-        "pardon", "come again",
+        "pardon", "come again", "what was that again", "i didn't hear you", "sorry what", "huh",
     ),
-    "AMAZON.NextIntent": ("next", "skip", "skip it"),
+    "AMAZON.NextIntent": ("next", "skip", "skip it", "skip this one", "move on"),
     "AMAZON.YesIntent": (
         "yes", "yeah", "yep", "yes please", "ok", "okay", "of course", "please do", "go ahead",
+        "yup", "yes i do", "i do", "ok sure", "certainly", "alright then", "sounds great", "do it",
+        "that would be nice",
     ),
-    "AMAZON.NoIntent": ("no", "nope", "no thanks", "no thank you", "nah", "not now"),
-    "AMAZON.StartOverIntent": ("start over", "start again", "restart", "begin again"),
-    "AMAZON.NavigateHomeIntent": ("go home", "home", "main menu", "go back home"),
+    "AMAZON.NoIntent": (
+        "no", "nope", "no thanks", "no thank you", "nah", "not now", "no way", "i'm fine",
+        "i'm okay", "no i don't", "i'm good", "not this time", "later", "i'll pass", "pass",
+    ),
+    "AMAZON.StartOverIntent": (
+        "start over", "start again", "restart", "begin again", "from the top",
+        "start from scratch", "start all over",
+    ),
+    "AMAZON.NavigateHomeIntent": ("go home", "home", "main menu", "go back home", "menu"),
 }  # fmt: skip
 
 _LAUNCH_VERBS = r"(?:open|launch|start|begin|load|run|play|talk to|use)"
@@ -131,6 +150,16 @@ class UtteranceMatcher:
             for slot in intent.slots
             for sample in slot.samples
         ]
+        # Patterns by their first literal word, so a match tries a few dozen, not all of them;
+        # a pattern that starts with a slot is tried every time. Order (the tie-break) is kept.
+        self._by_first: dict[str, list[tuple[int, _Pattern]]] = {}
+        self._slot_first: list[tuple[int, _Pattern]] = []
+        for index, pattern in enumerate(self._patterns):
+            first = pattern.sample.split()[0]
+            if _SLOT.fullmatch(first):
+                self._slot_first.append((index, pattern))
+            else:
+                self._by_first.setdefault(_key(first), []).append((index, pattern))
         self._phrases: dict[str, str] = {}
         declared = set(model.intent_names)
         for intent_name, phrases in BUILTIN_PHRASES.items():
@@ -171,14 +200,17 @@ class UtteranceMatcher:
         one_shot = self._one_shot.match(normal)
         if one_shot:
             rest = one_shot.group("rest")
-            first, _, remainder = rest.partition(" ")
-            # "ask mama moments to remind me ...": Alexa hands the skill what follows "to".
-            exact = self._match_exact(remainder) if first in _ONE_SHOT_JOINERS else None
-            if exact is not None and remainder:
-                return replace(exact, invoked=True)
             inner = self._match_inner(rest)
-            if inner.intent == FALLBACK_INTENT and first in _ONE_SHOT_JOINERS and remainder:
-                inner = self._match_inner(remainder)
+            first, _, remainder = rest.partition(" ")
+            if inner.layer != "exact" and first in _ONE_SHOT_JOINERS and remainder:
+                # "ask … for help": the words after the joiner may be the request itself.
+                without = self._match_inner(remainder)
+                if (
+                    inner.intent == FALLBACK_INTENT
+                    or without.layer == "exact"
+                    or (without.intent != FALLBACK_INTENT and without.score > inner.score)
+                ):
+                    inner = without
             return replace(inner, invoked=True)
         return self._match_inner(normal)
 
@@ -200,7 +232,17 @@ class UtteranceMatcher:
             stripped = " ".join(w for w in words if w not in _FILLERS)
             if stripped and stripped != normal:
                 found = self._match_exact(stripped)
-        return found or self._match_fuzzy(normal)
+        if found is None:
+            return self._match_fuzzy(normal)
+        if any(slot["value"] == "?" for slot in found.slots.values()):
+            # A sample took words it could not read as a duration ("begin a quarter of an hour
+            # of kid time" against "{duration} of kid time"): a fuzzy reading may do better.
+            guess = self._match_fuzzy(normal)
+            heard = [slot for slot in guess.slots.values() if slot["value"] != "?"]
+            understood = guess.intent != FALLBACK_INTENT and len(heard) == len(guess.slots)
+            if understood and (guess.intent != found.intent or heard):
+                return guess
+        return found
 
     def _match_fuzzy(self, normal: str) -> Match:
         """The second layer: the best fuzzy candidate above the threshold, else Fallback."""
@@ -209,7 +251,7 @@ class UtteranceMatcher:
             return Match(FALLBACK_INTENT, layer="none", score=0.0)
         best = ranked[0]
         # One word shares too little to guess from; it must nearly spell a sample.
-        needed = max(self.threshold, 0.9) if len(normal.split()) == 1 else self.threshold
+        needed = max(self.threshold, 0.85) if len(normal.split()) == 1 else self.threshold
         if best.score < needed or best.intent == FALLBACK_INTENT:
             alternatives = tuple((c.intent, c.score) for c in ranked[:3])
             return Match(FALLBACK_INTENT, score=best.score, alternatives=alternatives, layer="none")
@@ -232,7 +274,9 @@ class UtteranceMatcher:
     def _match_exact(self, normal: str) -> Match | None:
         key = normal.replace("'", "")
         best: tuple[tuple[int, int, int], Match] | None = None
-        for index, pattern in enumerate(self._patterns):
+        first = key.split(" ", 1)[0]
+        candidates = sorted(self._by_first.get(first, []) + self._slot_first, key=lambda c: c[0])
+        for index, pattern in candidates:
             m = pattern.regex.match(normal)
             if not m:
                 continue
@@ -242,11 +286,22 @@ class UtteranceMatcher:
                 slot = pattern.intent.slot(name)
                 slot_type = slot.type if slot else "AMAZON.SearchQuery"
                 value = self.slot_value(slot_type, m.group(name).strip())
+                trimmed = " ".join(_trim(m.group(name).split()))
+                if trimmed and trimmed != value["spoken"] and not value["resolved_id"]:
+                    # "call me maria please": politeness is not part of the value.
+                    shorter = self.slot_value(slot_type, trimmed)
+                    if slot_type not in self.model.types or shorter["resolved_id"]:
+                        value = shorter
+                if value["value"] == "?" and pattern.sample.startswith("{"):
+                    # "{duration} with my kids" took "i want some focused time": no duration
+                    # was said, so this sample does not apply.
+                    understood = -1
+                    break
                 unresolved = slot_type in self.model.types or value["value"] == "?"
                 if value["resolved_id"] is None and unresolved:
                     understood = 0
                 slots[name] = value
-            if pattern.elicitation and not understood:
+            if understood < 0 or (pattern.elicitation and not understood):
                 continue
             rank = (understood, pattern.literal_words, -index)
             if best is None or rank > best[0]:

@@ -17,12 +17,15 @@ import io
 import json
 import re
 import statistics
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import click
 
 from skill.devtools.simulator.constants import FALLBACK_INTENT
 from skill.devtools.simulator.matcher import Match, UtteranceMatcher
@@ -273,3 +276,68 @@ def annotations_dir() -> Path | None:
     """The repository's shipped held-out sets, when present on disk."""
     path = Path(__file__).resolve().parents[3] / "interaction_models" / "annotations"
     return path if path.is_dir() else None
+
+
+def _locale_from_name(path: Path) -> str | None:
+    """``annotations/en-GB.csv`` → ``en-GB`` (the shipped sets are named by locale)."""
+    stem = path.name.split(".")[0]
+    return stem if re.fullmatch(r"[a-z]{2}-[A-Z]{2}", stem) else None
+
+
+@click.command("nlu-eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--locale", help="Model to evaluate (default: from the file name, else en-US).")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Exit 1 when intent or slot accuracy is below this (0-1).",
+)
+@click.option(
+    "--export-json",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the set as the SMAPI annotation JSON (for ask smapi).",
+)
+@click.option(
+    "--export-csv",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the set as the developer console's CSV.",
+)
+@click.option("--quiet", is_flag=True, help="Scores only, no list of failures.")
+def nlu_eval_command(
+    file: Path,
+    locale: str | None,
+    threshold: float | None,
+    export_json: Path | None,
+    export_csv: Path | None,
+    quiet: bool,
+) -> None:
+    """Score the offline matcher on an annotation set (Alexa NLU Evaluation Tool CSV or JSON)."""
+    from skill.devtools.simulator.model import ModelError, load_model
+
+    try:
+        annotations = read_annotations(file)
+    except AnnotationError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not annotations:
+        raise click.ClickException(f"{file}: no annotations")
+    if export_json is not None:
+        text = json.dumps(to_json(annotations), indent=2, ensure_ascii=False) + "\n"
+        export_json.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {export_json} ({len(annotations)} annotations)")
+    if export_csv is not None:
+        export_csv.write_text(to_csv(annotations), encoding="utf-8")
+        click.echo(f"wrote {export_csv} ({len(annotations)} annotations)")
+    chosen = locale or _locale_from_name(file) or "en-US"
+    try:
+        matcher = UtteranceMatcher(load_model(chosen))
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from None
+    report = evaluate(matcher, annotations)
+    click.echo(f"{file} against the {chosen} model")
+    click.echo(report.text(failures=not quiet))
+    if threshold is not None:
+        worst = min(report.intent_accuracy, report.slot_accuracy)
+        if worst < threshold:
+            click.echo(f"below the threshold {threshold:.0%}", err=True)
+            sys.exit(1)

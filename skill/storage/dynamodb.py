@@ -1,18 +1,14 @@
-"""The persistence adapter the configuration names: TinyDB files (default) or DynamoDB.
+"""The DynamoDB back end: ask-sdk's official ``DynamoDbAdapter`` (``MAMA_STORE=dynamodb``).
 
-``MAMA_STORE=tinydb`` keeps one atomically written file per user under ``MAMA_DATA_DIR``
-(``skill.store``), with revisions so concurrent writes for one user never overwrite each other.
-
-``MAMA_STORE=dynamodb`` uses ask-sdk's official ``DynamoDbAdapter`` (optional extra
-``mama-moments[dynamodb]``), for hosts without a durable disk such as AWS Lambda. Differences
-that matter:
+Optional extra ``mama-moments[dynamodb]``, for hosts without a durable disk such as AWS Lambda.
+Differences from the TinyDB store that matter:
 
 * **Last writer wins.** The adapter does a plain ``put_item``: two requests for the same user
   that overlap both succeed and the later save replaces the earlier one. There is no revision
   and no ``StaleWriteError``. One person's requests rarely overlap, so this is accepted; the
   records hold only counters, timestamps and heard-strategy ids.
-* The partition key is ``sha256(userId)``, the same name the TinyDB store gives a user's file,
-  so no raw Alexa user id is ever stored or logged as a key.
+* The partition key is ``sha256(userId)`` (:mod:`skill.storage.keys`), the same name the
+  TinyDB store gives a user's file, so no raw Alexa user id is ever stored or logged as a key.
 * DynamoDB hands numbers back as ``Decimal`` and refuses ``float``; :class:`DynamoDbStore`
   converts both ways so handlers see the same plain JSON types as with TinyDB.
 """
@@ -26,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
-from ask_sdk_core.exceptions import PersistenceException
 
-from skill.config import STORES, Config, ConfigError
-from skill.store import StoreError, TinyDBPersistenceAdapter, user_hash
+from skill.config import Config, ConfigError
+from skill.storage.errors import StoreError
+from skill.storage.keys import hashed_user_key
 
 if TYPE_CHECKING:
     from ask_sdk_model import RequestEnvelope
@@ -37,18 +33,6 @@ if TYPE_CHECKING:
 #: Item layout in the DynamoDB table: ``{"id": sha256(userId), "attributes": {...}}``.
 PARTITION_KEY = "id"
 ATTRIBUTES_FIELD = "attributes"
-
-
-def hashed_user_key(request_envelope: Any) -> str:
-    """The partition key of a request's user: ``sha256(userId)``, never the id itself."""
-    # Typed ``Any`` like the TinyDB store: a malformed envelope must raise, not be assumed away.
-    try:
-        user_id = request_envelope.context.system.user.user_id
-    except AttributeError:
-        user_id = None
-    if not isinstance(user_id, str) or not user_id:
-        raise PersistenceException("request has no context.System.user.userId")
-    return user_hash(user_id)
 
 
 def _from_dynamodb(value: Any) -> Any:
@@ -158,19 +142,3 @@ def dynamodb_adapter(config: Config) -> DynamoDbStore:
         dynamodb_resource=resource,
     )
     return DynamoDbStore(inner)
-
-
-def adapter_from_config(config: Config) -> AbstractPersistenceAdapter:
-    """The store ``config.store`` names, checked and ready to use.
-
-    Raises ``ConfigError`` for an unknown store or unusable DynamoDB settings, ``StoreError``
-    when the TinyDB folder cannot be used, and ask-sdk's ``PersistenceException`` when the
-    DynamoDB table cannot be created or reached.
-    """
-    if config.store == "tinydb":
-        store = TinyDBPersistenceAdapter(config.data_dir)
-        store.ensure_ready()
-        return store
-    if config.store == "dynamodb":
-        return dynamodb_adapter(config)
-    raise ConfigError(f"store must be one of {', '.join(STORES)}; got {config.store!r}")

@@ -1,0 +1,248 @@
+"""Per-user TinyDB files behind ask-sdk-core's ``AbstractPersistenceAdapter``.
+
+One tiny TinyDB file per user, named by ``sha256(user_id)`` and fanned out into 256
+sub-folders: TinyDB rewrites its whole file on every operation, so one shared file would cost
+O(users) per request. Writers hold a striped lock and open a fresh TinyDB handle inside it
+(long-lived handles cache ids and queries that go stale across processes); every record
+carries a revision, and a save based on an older one raises ``StaleWriteError``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, MutableMapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document
+
+from skill.domain.user import DamagedRecord, normalise
+from skill.storage import files, records
+from skill.storage.admin import StoreAdmin
+from skill.storage.errors import DamagedFile, StaleWriteError, StoreError
+from skill.storage.keys import user_hash, user_id_of
+from skill.storage.locks import StripedLocks
+from skill.storage.quarantine import Quarantine
+
+logger = logging.getLogger(__name__)
+REVISION_KEY = records.REVISION_KEY
+#: Checks and repairs loaded attributes; raises ``DamagedRecord`` when they are damaged.
+Validator = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage for one small JSON file, written atomically.
+
+    Made for one short-lived TinyDB handle per locked operation: the file is read once and
+    kept for the life of the handle, so TinyDB's read-modify-write costs one read, not two.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, durable: bool = True) -> None:
+        super().__init__()
+        self.path = os.fspath(path)
+        self._durable = durable
+        self._data: dict[str, Any] | None = None
+        self._loaded = False
+
+    def read(self) -> dict[str, Any] | None:
+        """The whole database, or ``None`` for a new (missing) file."""
+        if not self._loaded:
+            raw = files.read_user_file(self.path)
+            self._data = None if raw is None else records.parse_tables(raw)
+            self._loaded = True
+        return self._data
+
+    def write(self, data: dict[str, Any]) -> None:
+        """Replace the file atomically with ``data``."""
+        files.atomic_write_bytes(self.path, records.dumps(data), durable=self._durable)
+        self._data = data
+        self._loaded = True
+
+
+class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
+    """ask-sdk-core persistence adapter: one atomically written TinyDB file per user.
+
+    Safe across processes and threads (striped ``flock``), crash-safe (atomic replace), O(1)
+    in the number of users; ``durable=False`` skips fsync (tests, benchmarks only). Records
+    are checked by ``validator`` (default: the typed user record's parse) on load and save.
+    A damaged record is moved to ``corrupt/`` and replaced by a fresh one; a record from a
+    newer schema is refused and left untouched. ``__init__`` touches no disk: start-up and
+    offline checks are :attr:`admin`'s.
+    """
+
+    LOCK_STRIPES = 256
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        lock_timeout: float = 10.0,
+        durable: bool = True,
+        validator: Validator = normalise,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.users_dir = self.data_dir / "users"
+        self.locks_dir = self.data_dir / "locks"
+        self.corrupt_dir = self.data_dir / "corrupt"
+        self._users = str(self.users_dir)
+        self.locks = StripedLocks(self.locks_dir, lock_timeout)
+        self.quarantine = Quarantine(self.corrupt_dir)
+        self.durable = durable
+        self.validator = validator
+        self.admin = StoreAdmin(self)
+
+    def ensure_ready(self) -> None:
+        """Create the folders and check the store can be used (see :class:`StoreAdmin`)."""
+        self.admin.ensure_ready()
+
+    def check(self) -> list[Path]:
+        """Every damaged user file (read-only; see :meth:`StoreAdmin.scan`)."""
+        return [problem.path for problem in self.admin.scan()]
+
+    # ask-sdk-core interface (argument names matter: the SDK passes them by keyword)
+
+    def get_attributes(self, request_envelope: Any) -> dict[str, Any]:
+        """The user's attributes plus ``"_revision"`` (0 for a new user)."""
+        return self.load(user_id_of(request_envelope))
+
+    def save_attributes(self, request_envelope: Any, attributes: dict[str, Any]) -> None:
+        """Save if ``attributes["_revision"]`` is current, else raise ``StaleWriteError``."""
+        self.save(user_id_of(request_envelope), attributes)
+
+    def delete_attributes(self, request_envelope: Any) -> None:
+        """Forget the user; fine for unknown users and when repeated."""
+        self.delete(user_id_of(request_envelope))
+
+    def path_for(self, user_id: str) -> Path:
+        """The user's file: ``users/<first two hex digits>/<sha256>.json``."""
+        return Path(self._file(user_id))
+
+    def _file(self, user_id: str) -> str:
+        digest = user_hash(user_id)
+        return f"{self._users}/{digest[:2]}/{digest}.json"
+
+    def load(self, user_id: str) -> dict[str, Any]:
+        """The user's attributes plus ``"_revision"``; ``{"_revision": 0}`` for a new user.
+
+        A damaged record is replaced by a fresh one (see :meth:`repair`), and the answer then
+        also holds ``"_fresh_start"``: the evidence's name in ``corrupt/``, for this load only.
+        """
+        path = self._file(user_id)
+        try:
+            # No lock: writes are atomic renames, so a reader always sees one whole version.
+            _, revision, attributes = self._read(TinyDB(path, storage=AtomicJSONStorage), path)
+        except DamagedFile:
+            evidence = self.repair(Path(path))
+            _, revision, attributes = self._read(TinyDB(path, storage=AtomicJSONStorage), path)
+            if evidence is not None:
+                attributes[records.FRESH_START_KEY] = evidence.name
+        attributes[REVISION_KEY] = revision
+        return attributes
+
+    def save(self, user_id: str, attributes: dict[str, Any]) -> None:
+        """Store ``attributes`` (keys starting with ``_`` are not stored) at revision + 1.
+
+        Raises ``StaleWriteError`` (writing nothing) if the stored revision is not
+        ``attributes["_revision"]`` (missing means 0, i.e. "I expect a new user"). On success
+        ``attributes["_revision"]`` is updated, so a second save in one request works.
+        """
+        expected = attributes.get(REVISION_KEY, 0)
+        if not isinstance(expected, int) or isinstance(expected, bool):
+            raise StoreError(f"{REVISION_KEY} must be an int")
+        try:
+            # Stored as they will load: repaired, pruned, never a record that reads as damaged.
+            clean = self.validator(records.storable(attributes))
+        except DamagedRecord as exc:
+            raise StoreError(f"attributes would not load back: {exc.reason}") from None
+        path = self._file(user_id)
+        with self.locks.hold(path):
+            db = TinyDB(path, storage=AtomicJSONStorage, durable=self.durable)
+            try:
+                exists, stored, _ = self._read(db, path, validate=False)  # the revision is enough
+            except DamagedFile as exc:
+                self.quarantine.start_fresh(Path(path), exc.reason, durable=self.durable)
+                raise StaleWriteError("stale write: the record was damaged and replaced") from None
+            if expected != stored:
+                raise StaleWriteError(
+                    f"stale write: record is at revision {stored}, save was based on {expected}"
+                )
+            record = records.make_record(clean, stored + 1)
+            table = db.table(records.TABLE)
+            if exists:
+                # Replace the whole document: update() alone would keep fields of old layouts.
+                table.update(_replace_with(record), doc_ids=[records.DOC_ID])
+            else:
+                table.insert(Document(record, doc_id=records.DOC_ID))
+        attributes[REVISION_KEY] = stored + 1
+
+    def delete(self, user_id: str) -> None:
+        """Remove the user's file (and any quarantined copies of it); idempotent."""
+        path = self.path_for(user_id)
+        with self.locks.hold(path):
+            removed = files.remove_entry(path)
+            removed = files.remove_entry(Path(files.temp_name(str(path)))) or removed
+            if removed and self.durable:
+                files.fsync_dir(path.parent)
+            # The user asked to be forgotten: copies kept for inspection go too.
+            self.quarantine.forget(path.name)
+
+    def read_checked(self, path: Path) -> None:
+        """Read and validate one user file without a lock; ``DamagedFile`` if it is damaged."""
+        self._read(TinyDB(str(path), storage=AtomicJSONStorage), str(path))
+
+    def repair(self, path: Path) -> Path | None:
+        """If the user file ``path`` is damaged, move it to ``corrupt/`` and write a fresh
+        record; the evidence's path, or ``None`` when the file was fine (or not there)."""
+        with self.locks.hold(path):
+            try:
+                self._read(TinyDB(str(path), storage=AtomicJSONStorage), str(path))
+            except DamagedFile as exc:
+                return self.quarantine.start_fresh(path, exc.reason, durable=self.durable)
+        return None
+
+    # internals
+
+    def _read(
+        self, db: TinyDB, path: str, *, validate: bool = True
+    ) -> tuple[bool, int, dict[str, Any]]:
+        """(exists, revision, checked attributes); ``DamagedFile`` for any kind of damage."""
+        try:
+            tables = db.storage.read()
+            if tables is None:
+                return False, 0, {}
+            record = records.unpack(tables)
+        except OSError as exc:
+            raise StoreError(f"cannot read user record {path}: {exc.strerror}") from None
+        if records.is_newer(record.schema_version):
+            _log_newer_once(record.schema_version)
+        attributes = records.migrate(path, record.schema_version, record.attributes)
+        if not validate:
+            return True, record.revision, attributes
+        try:
+            return True, record.revision, self.validator(attributes)
+        except DamagedRecord as exc:
+            raise DamagedFile(exc.reason) from None
+
+
+@cache
+def _log_newer_once(version: int) -> None:
+    # Once per process and schema, with no user id: every request of such a user hits it.
+    logger.error(
+        "a user record has schema %d, newer than this code's %d: it is left untouched and "
+        "refused; upgrade the service",
+        version,
+        records.CURRENT_SCHEMA,
+    )
+
+
+def _replace_with(record: dict[str, Any]) -> Callable[[MutableMapping[Any, Any]], None]:
+    def transform(document: MutableMapping[Any, Any]) -> None:
+        document.clear()
+        document.update(record)
+
+    return transform
