@@ -29,6 +29,16 @@ export function message(content, key, params = {}, count = undefined) {
   return template.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? count));
 }
 
+/** Every line a message may be spoken as: the lines of a pool, or the one plain template. */
+export function variants(content, key, params = {}) {
+  const value = content.messages[key];
+  const lines = Array.isArray(value) ? value : [value];
+  if (lines.length === 0 || lines.some((line) => typeof line !== "string")) {
+    throw new Error(`no message pool ${key}`);
+  }
+  return lines.map((line) => line.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? "")));
+}
+
 export function fail(text) {
   console.error(`FAIL: ${text}`);
   process.exitCode = 1;
