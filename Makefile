@@ -7,7 +7,7 @@ PORT ?= 5000
 WORKERS ?= 4
 export MAMA_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install run dev serve-prod test lint typecheck pytest test-clocks bench bench-store bench-speech bench-nlu clean e2e-deps
+.PHONY: install run dev serve-prod test lint typecheck pytest test-clocks bench bench-store bench-speech bench-nlu bench-slow-clients clean e2e-deps
 
 install: $(VENV)/.installed
 
@@ -18,7 +18,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-## Serve the skill at http://$(HOST):$(PORT)/alexa (signature checks on, TinyDB under ./data).
+## Serve the skill at http://$(HOST):$(PORT)/alexa (signature checks on, TinyDB under ./data),
+## with the production server (gunicorn, gevent workers, skill/web/gunicorn_conf.py).
 run: install
 	$(BIN)/mama-moments run --host $(HOST) --port $(PORT)
 
@@ -26,10 +27,9 @@ run: install
 dev: install
 	$(BIN)/mama-moments run --dev --host $(HOST) --port $(PORT)
 
-## Production: gunicorn with several worker processes sharing the TinyDB store.
+## Production: gunicorn with WORKERS gevent worker processes sharing the TinyDB store.
 serve-prod: install
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
-		'skill.app:create_app()'
+	$(BIN)/gunicorn -c python:skill.web.gunicorn_conf --workers $(WORKERS) --bind $(HOST):$(PORT)
 
 ## Lint, type-check, run the whole test suite, then the in-process tests again under far-away clocks.
 test: lint typecheck pytest test-clocks
@@ -57,7 +57,7 @@ test-clocks: install
 		MAMA_TEST_NOW=$$when $(BIN)/pytest -q -p no:cacheprovider -m "not slow and not real_clock"; \
 	done
 
-bench: bench-store bench-speech bench-nlu
+bench: bench-store bench-speech bench-nlu bench-slow-clients
 
 bench-store: install
 	$(BIN)/python bench/bench_store.py
@@ -68,6 +68,10 @@ bench-speech: install
 ## Offline NLU on the held-out annotation sets: accuracy, wrong-intent rate, match time.
 bench-nlu: install
 	$(BIN)/python bench/bench_nlu.py
+
+## The production server with 200 idle or slowly sending connections: p50/p99, time to a 408.
+bench-slow-clients: install
+	$(BIN)/python bench/bench_slow_clients.py
 
 ## Node packages for the end-to-end tests (playwright-core, virtual-alexa) from the lock file.
 e2e-deps:

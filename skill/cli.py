@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -42,25 +43,67 @@ def main(verbose: bool) -> None:
     is_flag=True,
     help="Local development: no signature check (for simulators) and the web console on.",
 )
-def run(host: str, port: int, data_dir: Path | None, dev: bool) -> None:
-    """Serve the skill on HOST:PORT (POST /alexa) with Flask's threaded server."""
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Worker processes (default: MAMA_WORKERS, or two per CPU).",
+)
+def run(host: str, port: int, data_dir: Path | None, dev: bool, workers: int | None) -> None:
+    """Serve the skill on HOST:PORT (POST /alexa): gunicorn with gevent workers, or with --dev
+    Flask's development server."""
     from ask_sdk_core.exceptions import PersistenceException
 
-    from skill.app import create_app, extensions_for
-    from speech.catalog import ContentError
+    from speech.catalog import ContentError, load_catalogs
 
     changes: dict[str, object] = {"data_dir": data_dir}
     if dev:
         changes.update(verify_signatures=False, dev_console=True)
     config = _config(**changes)
     try:
+        load_catalogs(default_locale=config.default_locale)
+    except ContentError as exc:
+        raise click.ClickException(str(exc)) from None
+    _check_store_before_serving(config)
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    click.echo(f"Mama Moments listening on http://{address}/alexa")
+    if not dev:
+        _exec_production_server(address, config, workers)
+    from skill.app import create_app, extensions_for
+    from skill.web.logs import configure_logging
+
+    configure_logging(config.log_format)
+    try:
         # --dev (or MAMA_DEV_CONSOLE) plugs the web console in as an extension.
         app = create_app(config, extensions=extensions_for(config))
     except (ConfigError, ContentError, PersistenceException) as exc:
         # A bad setting, content file or data folder is a clear message, not a traceback.
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Mama Moments listening on http://{host}:{port}/alexa")
     app.run(host=host, port=port, threaded=True)
+
+
+def _check_store_before_serving(config: Config) -> None:
+    """A store that is no store (a damaged marker, a newer layout) stops here with its reason;
+    one that only cannot be written yet is served degraded, with a warning."""
+    if config.store != "tinydb":
+        return
+    from skill.storage import TinyDBPersistenceAdapter
+
+    state = TinyDBPersistenceAdapter(config.data_dir).readiness()
+    if state.problem == "not writable":
+        click.echo(f"warning: {state.detail}; serving reads only until it is writable", err=True)
+    elif not state.ready:
+        raise click.ClickException(state.detail)
+
+
+def _exec_production_server(address: str, config: Config, workers: int | None) -> None:
+    """Replace this process with gunicorn (skill.web.gunicorn_conf), so signals reach it."""
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:skill.web.gunicorn_conf"]
+    argv += ["--bind", address]
+    if workers is not None:
+        argv += ["--workers", str(workers)]
+    env = {**os.environ, "MAMA_DATA_DIR": str(config.data_dir)}
+    sys.stdout.flush()
+    os.execve(sys.executable, argv, env)
 
 
 @main.command("check-store")

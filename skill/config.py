@@ -16,6 +16,8 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 #: Persistence back ends ``MAMA_STORE`` may name (built by ``skill.storage``).
 STORES = ("tinydb", "dynamodb")
+#: Log line formats ``MAMA_LOG_FORMAT`` may name.
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(ValueError):
@@ -44,6 +46,16 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number; got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be positive; got {value}")
+    return value
+
+
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {raw!r}")
     return value
 
 
@@ -81,6 +93,12 @@ class Config:
     #: Another DynamoDB-compatible server (local tests, DynamoDB Local); ``None`` means AWS.
     dynamodb_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
+    #: Seconds a client has to send the whole body; then 408 (Alexa itself gives up after 8 s).
+    body_timeout_seconds: int = 3
+    #: Prometheus metrics at /metrics (needs the ``metrics`` extra).
+    metrics: bool = False
+    #: "text" or "json" (one JSON object per line, for log pipelines).
+    log_format: str = "text"
 
     @property
     def audio_cache_dir(self) -> Path:
@@ -105,6 +123,9 @@ class Config:
             dynamodb_table=(env.get("MAMA_DYNAMODB_TABLE") or "").strip() or cls.dynamodb_table,
             dynamodb_endpoint_url=env.get("MAMA_DYNAMODB_ENDPOINT_URL") or None,
             aws_region=(env.get("AWS_REGION") or "").strip() or cls.aws_region,
+            body_timeout_seconds=_int(env, "MAMA_BODY_TIMEOUT_SECONDS", cls.body_timeout_seconds),
+            metrics=_flag(env, "MAMA_METRICS", False),
+            log_format=_choice(env, "MAMA_LOG_FORMAT", LOG_FORMATS, "text"),
         )
 
     def with_changes(self, **changes: object) -> Config:

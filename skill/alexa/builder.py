@@ -3,6 +3,8 @@ persistence adapter."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
@@ -29,8 +31,15 @@ def build_skill(
     *,
     skill_id: str | None = None,
     deps: Deps | None = None,
+    apologise_for_stale_writes: bool = False,
+    on_apology: Callable[[str], None] | None = None,
 ) -> CustomSkill:
-    """The skill, ready for ``invoke``."""
+    """The skill, ready for ``invoke``.
+
+    A stale write normally escapes ``invoke`` so the caller can retry on fresh state; with
+    ``apologise_for_stale_writes`` (a caller's last attempt) it gets the spoken apology too.
+    ``on_apology`` hears the failure's type name whenever the apology is spoken.
+    """
     deps = deps or Deps()
     builder = CustomSkillBuilder(persistence_adapter=adapter)
     builder.skill_id = skill_id  # type: ignore[assignment]  # typed None in ask-sdk, takes a str
@@ -39,6 +48,13 @@ def build_skill(
     builder.add_global_request_interceptor(LocalizationInterceptor(catalogs))
     builder.add_global_response_interceptor(LetterScreenInterceptor())
     builder.add_global_response_interceptor(FreshStartInterceptor())
-    builder.add_exception_handler(ApologyExceptionHandler(catalogs, deps))
+    builder.add_exception_handler(
+        ApologyExceptionHandler(
+            catalogs,
+            deps,
+            apologise_for_stale_writes=apologise_for_stale_writes,
+            on_apology=on_apology,
+        )
+    )
     skill: CustomSkill = builder.create()
     return skill

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,6 +28,31 @@ def _read_marker(path: Path) -> object:
         return json.loads(raw)
     except (ValueError, RecursionError):
         raise DamagedFile("invalid JSON") from None
+
+
+#: OS errors that mean "this folder cannot be written now" (rather than "this is no store").
+_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT}
+
+
+class StoreNotWritable(StoreError):
+    """The store's folder cannot be written now (read-only, no permission, full disk)."""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a store can take writes now. ``problem`` is a few public words (no paths, no
+    user data), ``detail`` the full reason for the log; both empty when it is ready.
+
+    Any store adapter may offer ``readiness() -> Readiness``; ``/readyz`` asks it.
+    """
+
+    problem: str = ""
+    detail: str = ""
+
+    @property
+    def ready(self) -> bool:
+        """True when the store can take writes."""
+        return not self.problem
 
 
 class Store(Protocol):
@@ -61,9 +87,12 @@ class StoreAdmin:
             try:
                 files.mkdir_durable(folder)
             except OSError as exc:
-                raise StoreError(f"cannot create store folder {folder}: {exc.strerror}") from None
+                kind = StoreNotWritable if exc.errno in _NOT_WRITABLE else StoreError
+                raise kind(f"cannot create store folder {folder}: {exc.strerror}") from None
             if not folder.is_dir():
                 raise StoreError(f"store path {folder} exists but is not a folder")
+        # The marker lock below needs a writable locks folder; say so plainly if it is not.
+        self._probe_writable(store.locks_dir)
         # Several gunicorn workers start at once on a fresh folder: one writes the marker.
         with store.locks.hold(self.marker_path):
             try:
@@ -101,11 +130,22 @@ class StoreAdmin:
         if layout != LAYOUT:
             raise StoreError(f"store at {self.store.data_dir} has unknown layout {layout}")
 
+    def readiness(self) -> Readiness:
+        """:meth:`ensure_ready` as an answer instead of an error (it creates what is missing,
+        so a folder that became writable again is ready again)."""
+        try:
+            self.ensure_ready()
+        except StoreNotWritable as exc:
+            return Readiness("not writable", str(exc))
+        except StoreError as exc:
+            return Readiness("not usable", str(exc))
+        return Readiness()
+
     @staticmethod
     def _probe_writable(folder: Path) -> None:
         problem = files.probe_writable(folder)
         if problem is not None:
-            raise StoreError(f"store folder {folder} is not writable: {problem}")
+            raise StoreNotWritable(f"store folder {folder} is not writable: {problem}")
 
     def scan(self) -> list[Problem]:
         """Every damaged user file and why, read-only (copies nothing, writes nothing).

@@ -23,7 +23,7 @@ from tinydb.table import Document
 
 from skill.domain.user import DamagedRecord, normalise
 from skill.storage import files, records
-from skill.storage.admin import StoreAdmin
+from skill.storage.admin import Readiness, StoreAdmin
 from skill.storage.errors import DamagedFile, StaleWriteError, StoreError
 from skill.storage.keys import user_hash, user_id_of
 from skill.storage.locks import StripedLocks
@@ -99,6 +99,10 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
     def ensure_ready(self) -> None:
         """Create the folders and check the store can be used (see :class:`StoreAdmin`)."""
         self.admin.ensure_ready()
+
+    def readiness(self) -> Readiness:
+        """Whether the folder can take writes now (see :meth:`StoreAdmin.readiness`)."""
+        return self.admin.readiness()
 
     def check(self) -> list[Path]:
         """Every damaged user file (read-only; see :meth:`StoreAdmin.scan`)."""

@@ -1,8 +1,12 @@
 """The Flask application factory and the Alexa endpoint.
 
-Order matters on ``POST /alexa``: size limit, then the signature over the raw bytes, then JSON and
-shape checks, then the timestamp, and only then ask-sdk. Every failure before the skill runs is a
-4xx with a JSON body ``{"error": code, "message": reason}``; nothing reaches the user as a 500.
+Order matters on ``POST /alexa``: the body, read whole within a size limit and a deadline, then
+the signature over the raw bytes, then JSON and shape checks, then the timestamp, and only then
+ask-sdk. Every failure before the skill runs is a 4xx with a JSON body
+``{"error": code, "message": reason}``; nothing reaches the user as a 500.
+
+A store that cannot take writes at start-up (a read-only folder) does not stop the app: it boots
+degraded, serving reads and apologising for writes, and ``/readyz`` says so until it recovers.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from skill.alexa.alexa_api import AlexaApi
 from skill.alexa.builder import build_skill
 from skill.alexa.handlers.base import Deps
 from skill.config import Config
-from skill.storage import adapter_from_config
+from skill.storage import StoreError, TinyDBPersistenceAdapter, adapter_from_config
+from skill.web.body import BodyTimeout, BodyTooLarge, BodyUnreadable, read_body
 from skill.web.errors import error_response, register_json_errors
-from skill.web.runner import RequestRefused, SkillBusy, SkillRunner
+from skill.web.health import StoreHealth, health_blueprint
+from skill.web.runner import RequestRefused, RunObserver, SkillBusy, SkillRunner
 from skill.web.speech_routes import speech_blueprint
 from skill.web.verify import SignatureVerifier, VerificationError, tolerance_for, verify_timestamp
 from speech.catalog import Catalogs, load_catalogs
@@ -60,6 +66,12 @@ class AlexaEndpoint:
         try:
             payload, raw = self._checked_request()
             result = self.runner.run(payload, raw)
+        except BodyTooLarge as exc:
+            return error_response(413, "request_entity_too_large", str(exc))
+        except BodyTimeout as exc:
+            return error_response(408, "request_timeout", str(exc))
+        except BodyUnreadable as exc:
+            return error_response(400, "unreadable_body", str(exc))
         except RequestRefused as refused:
             return error_response(400, refused.code, str(refused))
         except SkillBusy as busy:
@@ -67,7 +79,11 @@ class AlexaEndpoint:
         return jsonify(result), 200
 
     def _checked_request(self) -> tuple[dict[str, Any], str]:
-        body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+        body = read_body(
+            request.environ,
+            max_bytes=self.config.max_body_bytes,
+            timeout=self.config.body_timeout_seconds,
+        )
         if self.verifier is not None:
             try:
                 self.verifier.verify(
@@ -95,6 +111,34 @@ class AlexaEndpoint:
         return payload, raw
 
 
+def open_store(config: Config) -> AbstractPersistenceAdapter:
+    """The configured store; a TinyDB folder that is not ready yet is opened all the same.
+
+    Its readiness is asked again by ``/readyz`` (and writes fail into the spoken apology) until
+    the folder can be written, so a worker that boots while the disk is read-only serves reads
+    instead of exiting, which would make gunicorn's master give up on the whole service.
+    """
+    try:
+        return adapter_from_config(config)
+    except StoreError as exc:
+        if config.store != "tinydb":
+            raise
+        logger.error("the store is not ready (%s): reads are served, writes apologised for", exc)
+        return TinyDBPersistenceAdapter(config.data_dir)
+
+
+def _metrics_observer(
+    app: Flask, config: Config
+) -> tuple[RunObserver | None, Callable[[str], None] | None]:
+    if not config.metrics:
+        return None, None
+    # Imported only when asked for: prometheus is an optional extra.
+    from skill.web.metrics import install_metrics
+
+    metrics = install_metrics(app)
+    return metrics, metrics.apologised
+
+
 def create_app(
     config: Config | None = None,
     *,
@@ -115,16 +159,30 @@ def create_app(
         deps = Deps(alexa_api=api)
     catalogs = catalogs or load_catalogs(default_locale=config.default_locale)
     if adapter is None:
-        adapter = adapter_from_config(config)
+        adapter = open_store(config)
     if config.verify_signatures:
         verifier = verifier or SignatureVerifier()
     else:
         verifier = None
         logger.warning("Alexa signature verification is OFF: only use this for local testing")
 
-    skill = build_skill(catalogs, adapter, skill_id=config.skill_id, deps=deps)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    observer, on_apology = _metrics_observer(app, config)
+    skill = build_skill(
+        catalogs, adapter, skill_id=config.skill_id, deps=deps, on_apology=on_apology
+    )
+    # The runner's last attempt, for a burst that loses every write race: the same handlers,
+    # but a stale write gets the spoken apology instead of an HTTP error Alexa would voice.
+    last_attempt = build_skill(
+        catalogs,
+        adapter,
+        skill_id=config.skill_id,
+        deps=deps,
+        apologise_for_stale_writes=True,
+        on_apology=on_apology,
+    )
+    runner = SkillRunner(skill, config.skill_id, last_attempt=last_attempt, observer=observer)
     # Nothing is rendered here: audio is made on first request, so start-up stays fast.
     speaker = OfflineSpeaker(config.audio_cache_dir)
     app.extensions["mama_moments"] = {
@@ -137,12 +195,19 @@ def create_app(
     app.add_url_rule(
         "/alexa",
         "alexa",
-        AlexaEndpoint(SkillRunner(skill, config.skill_id), config, verifier, deps.clock),
+        AlexaEndpoint(runner, config, verifier, deps.clock),
         methods=["POST"],
     )
-    app.add_url_rule("/healthz", "healthz", lambda: jsonify({"status": "ok"}))
+    app.register_blueprint(health_blueprint(StoreHealth.of(adapter)))
     app.register_blueprint(speech_blueprint(catalogs, speaker))
     register_json_errors(app)
+    app.after_request(_no_sniffing)
     for extension in extensions:
         extension.init_app(app)
     return app
+
+
+def _no_sniffing(response: Response) -> Response:
+    # Every answer says what it is; a browser must not guess (a JSON error is never a page).
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -20,6 +20,8 @@ from speech.offline import OfflineSpeaker, SpeechError, cache_key
 #: Clients may reuse audio this long before revalidating; the ETag makes revalidation cheap, and
 #: the URL does not change when the content is edited, so this is kept short-ish.
 MAX_AGE_SECONDS = 3600
+#: How much of an unknown name a 404 repeats back: enough to spot a typo, never a page of it.
+ECHOED_NAME_CHARS = 40
 
 
 def speech_blueprint(
@@ -43,7 +45,8 @@ def speech_blueprint(
         document = documents_for(catalog).get(key)
         if document is None:
             # The key only ever selects a document by name; it never becomes part of a path.
-            return error_response(404, "not_found", f"no speech named {key!r}")
+            shown = key if len(key) <= ECHOED_NAME_CHARS else f"{key[:ECHOED_NAME_CHARS]}…"
+            return error_response(404, "not_found", f"no speech named {shown!r}")
         try:
             wav = speaker.render(document, catalog.offline_voice)
         except SpeechError as exc:
