@@ -53,6 +53,8 @@ graceful_timeout = 10
 #: Seconds for a request's headers and between keep-alive requests; then the socket is closed.
 keepalive = 5
 accesslog = "-"
+#: gunicorn 24+'s control socket sits at one path per user: parallel servers would share it.
+control_socket_disable = True
 logconfig_dict = gunicorn_logconfig(os.environ.get("MAMA_LOG_FORMAT", "text").strip().lower())
 #: Behind a reverse proxy on the same host, trust its X-Forwarded-* headers (gunicorn's default).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

@@ -1,9 +1,10 @@
 """Log formats: the usual text lines, or one JSON object per line (``MAMA_LOG_FORMAT=json``).
 
 JSON lines are what Lambda and log pipelines index. They carry the same words as the text lines
-and no more: the skill's messages never hold user ids or request bodies, an error keeps its type
-and stack but not its message (which might quote data), and gunicorn's access lines keep the
-method, path, status, size and duration, but not the client's address, query or headers.
+and no more: the skill's messages never hold user ids or request bodies; an error keeps its type
+and the frames it passed (file, line, function) but not its message, which might quote data;
+gunicorn's access lines keep the method, path, status, size and duration, but not the client's
+address, query or headers.
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             kind, _, tb = record.exc_info
             entry["error"] = kind.__name__
-            entry["stack"] = "".join(traceback.format_tb(tb)).rstrip()
+            # Where it failed, frame by frame; no source text and no values.
+            entry["stack"] = [
+                f"{frame.filename}:{frame.lineno} in {frame.name}"
+                for frame in traceback.extract_tb(tb)
+            ]
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
