@@ -1,4 +1,5 @@
-"""Production mode: gunicorn with several worker processes over one TinyDB data folder."""
+"""Production mode: gunicorn with several gevent worker processes over one TinyDB data folder,
+configured as `make serve-prod` does (skill/web/gunicorn_conf.py)."""
 
 from __future__ import annotations
 
@@ -44,11 +45,12 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     process = subprocess.Popen(
         [
             str(gunicorn),
+            "-c",
+            "python:skill.web.gunicorn_conf",
             "--workers",
             str(WORKERS),
             "--bind",
             f"127.0.0.1:{port}",
-            "skill.app:create_app()",
         ],
         env=env,
         stdout=subprocess.DEVNULL,
