@@ -8,11 +8,11 @@ import time
 from typing import Any
 
 from ask_sdk_core.exceptions import AskSdkException
-from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 
 from skill.alexa.builder import HANDLED_REQUEST_TYPES
+from skill.alexa.serializer import AlexaSerializer
 from skill.storage import StaleWriteError
 from skill.web.envelope import envelope_problem
 
@@ -41,7 +41,7 @@ class SkillRunner:
     def __init__(self, skill: CustomSkill, skill_id: str | None = None) -> None:
         self.skill = skill
         self.skill_id = skill_id
-        self.serializer = DefaultSerializer()
+        self.serializer = AlexaSerializer()  # ISO timestamps without dateutil (issue 13)
 
     def check(self, payload: object) -> dict[str, Any]:
         """The payload as an envelope dict of a supported shape, for this skill."""
