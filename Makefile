@@ -7,7 +7,7 @@ PORT ?= 5000
 WORKERS ?= 4
 export MAMA_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install run dev serve-prod test lint typecheck pytest test-clocks bench bench-store bench-speech bench-nlu clean e2e-deps
+.PHONY: install run dev serve-prod test lint typecheck pytest test-clocks bench bench-store bench-speech bench-nlu bench-lean clean e2e-deps
 
 install: $(VENV)/.installed
 
@@ -57,7 +57,7 @@ test-clocks: install
 		MAMA_TEST_NOW=$$when $(BIN)/pytest -q -p no:cacheprovider -m "not slow and not real_clock"; \
 	done
 
-bench: bench-store bench-speech bench-nlu
+bench: bench-lean bench-store bench-speech bench-nlu
 
 bench-store: install
 	$(BIN)/python bench/bench_store.py
@@ -68,6 +68,11 @@ bench-speech: install
 ## Offline NLU on the held-out annotation sets: accuracy, wrong-intent rate, match time.
 bench-nlu: install
 	$(BIN)/python bench/bench_nlu.py
+
+## Issue 13's table, one run beside the hello-world anchor: cold start, first request, worker
+## RSS, write p50 per MAMA_DURABILITY, read p50, request CPU, signature cost.
+bench-lean: install
+	$(BIN)/python bench/bench_lean.py
 
 ## Node packages for the end-to-end tests (playwright-core, virtual-alexa) from the lock file.
 e2e-deps:
