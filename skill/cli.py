@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from skill.config import Config, ConfigError
+from skill.devtools.debug import debug_command
 from skill.devtools.packaging import package_command
 from skill.devtools.simulator import chat_command, replay_command, simulate_command
 from skill.devtools.simulator.nlu_eval import nlu_eval_command
@@ -167,3 +168,4 @@ main.add_command(nlu_eval_command, "nlu-eval")
 main.add_command(say_command, "say")
 main.add_command(render_command, "render")
 main.add_command(package_command, "package")
+main.add_command(debug_command, "debug")
