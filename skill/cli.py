@@ -12,7 +12,7 @@ from skill.config import Config, ConfigError
 from skill.devtools.debug import debug_command
 from skill.devtools.packaging import package_command
 from skill.devtools.simulator import chat_command, replay_command, simulate_command
-from skill.devtools.simulator.nlu_eval import nlu_eval_command
+from skill.devtools.simulator.nlu_eval import nlu_eval_command, nlu_export_command
 from speech.cli import render_command, say_command
 
 
@@ -165,6 +165,7 @@ main.add_command(simulate_command, "simulate")
 main.add_command(chat_command, "chat")
 main.add_command(replay_command, "replay")
 main.add_command(nlu_eval_command, "nlu-eval")
+main.add_command(nlu_export_command, "nlu-export")
 main.add_command(say_command, "say")
 main.add_command(render_command, "render")
 main.add_command(package_command, "package")
