@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import suppress
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -224,7 +225,7 @@ class DynamoDbStore(AbstractPersistenceAdapter):
             raise StoreError(f"DynamoDB DeleteItem failed: {_error_code(exc)}") from None
 
     def read_many(self, keys: Iterable[str]) -> dict[str, records.StoredRecord]:
-        """The stored records of ``keys`` that exist (BatchGetItem, 100 keys a call)."""
+        """The readable stored records of ``keys`` that exist (BatchGetItem, 100 keys a call)."""
         wanted = list(dict.fromkeys(keys))
         found: dict[str, records.StoredRecord] = {}
         for start in range(0, len(wanted), BATCH_GET_LIMIT):
@@ -242,7 +243,8 @@ class DynamoDbStore(AbstractPersistenceAdapter):
                 except Exception as exc:
                     raise StoreError(f"DynamoDB BatchGetItem failed: {_error_code(exc)}") from None
                 for item in answer.get("Responses", {}).get(self.table_name, []):
-                    found[item[PARTITION_KEY]["S"]] = self._record(item)
+                    with suppress(StoreError):  # an unreadable item counts as none
+                        found[item[PARTITION_KEY]["S"]] = self._record(item)
                 # Throttled keys come back as UnprocessedKeys: ask again, backing off.
                 pending = answer.get("UnprocessedKeys") or None
                 tries += 1
@@ -356,8 +358,11 @@ def _check_dynamodb_settings(config: Config) -> None:
             raise ConfigError(f"MAMA_DYNAMODB_ENDPOINT_URL must be an http(s) URL; got {url!r}")
 
 
-def dynamodb_adapter(config: Config, *, validator: Validator = normalise) -> DynamoDbStore:
-    """The DynamoDB-backed adapter; creates the table if missing and waits until it is ACTIVE."""
+def dynamodb_adapter(
+    config: Config, *, validator: Validator = normalise, create_table: bool = True
+) -> DynamoDbStore:
+    """The DynamoDB-backed adapter: creates the table if missing (unless ``create_table`` is
+    false, then a missing table is a ``StoreError``) and waits until it is ACTIVE."""
     _check_dynamodb_settings(config)
     try:
         import boto3
@@ -395,10 +400,13 @@ def dynamodb_adapter(config: Config, *, validator: Validator = normalise) -> Dyn
         table_name=config.dynamodb_table,
         partition_key_name=PARTITION_KEY,
         attribute_name=ATTRIBUTES_FIELD,
-        create_table=True,
+        create_table=create_table,
         partition_keygen=hashed_user_key,
         dynamodb_resource=resource,
     )
     store = DynamoDbStore(inner, session.client("dynamodb", **where), validator=validator)
-    store.wait_until_active()
+    if create_table:
+        store.wait_until_active()
+    else:
+        store.ensure_ready()
     return store
