@@ -17,6 +17,7 @@ The source is the truth: a destination record that differs is replaced by the so
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -33,6 +34,8 @@ from skill.storage.tinydb import TinyDBPersistenceAdapter
 PAGE = 100
 #: Tries per user when the destination keeps changing under the copy.
 WRITE_ATTEMPTS = 5
+#: Writes in flight at once (threads).
+WORKERS = 8
 #: A damaged record, as the reason it cannot be read.
 Damage = str
 
@@ -210,27 +213,40 @@ def same(one: StoredRecord, other: StoredRecord) -> bool:
 
 
 def migrate(
-    source: Side, destination: Side, *, progress: Callable[[int], None] = lambda done: None
+    source: Side,
+    destination: Side,
+    *,
+    progress: Callable[[int], None] = lambda done: None,
+    workers: int = WORKERS,
 ) -> Report:
-    """Copy every user from ``source`` to ``destination``; ``progress(n)`` after each page."""
+    """Copy every user from ``source`` to ``destination``; ``progress(n)`` after each page.
+
+    A page's writes run on ``workers`` threads: each waits on the network or an fsync, and
+    every write is conditional, so their order does not matter.
+    """
     report = Report(source.name, destination.name, source_users=source.count())
     copied_keys: set[str] = set()
-    for page in source.pages():
-        readable: dict[str, StoredRecord] = {}
-        for key, found in page:
-            reason = found if isinstance(found, str) else problem(found)
-            if reason is None and isinstance(found, StoredRecord):
-                readable[key] = found
-            else:
-                report.unreadable.append((key, str(reason)))
-        there = destination.read_many(readable)
-        for key, record in readable.items():
-            if _copy(destination, key, record, there.get(key)):
-                report.copied += 1
-            else:
-                report.unchanged += 1
-            copied_keys.add(key)
-        progress(len(page))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for page in source.pages():
+            readable: dict[str, StoredRecord] = {}
+            for key, found in page:
+                reason = found if isinstance(found, str) else problem(found)
+                if reason is None and isinstance(found, StoredRecord):
+                    readable[key] = found
+                else:
+                    report.unreadable.append((key, str(reason)))
+            there = destination.read_many(readable)
+            jobs = [
+                pool.submit(_copy, destination, key, record, there.get(key))
+                for key, record in readable.items()
+            ]
+            for key, job in zip(readable, jobs, strict=True):
+                if job.result():
+                    report.copied += 1
+                else:
+                    report.unchanged += 1
+                copied_keys.add(key)
+            progress(len(page))
     destination_keys = set(destination.keys())
     report.destination_users = len(destination_keys)
     report.missing = len(copied_keys - destination_keys)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -161,6 +162,7 @@ class StopsAfter:
         self.inner = inner
         self.name = inner.name
         self.left = writes
+        self.lock = threading.Lock()  # the migration writes on several threads
 
     def count(self) -> int:
         return self.inner.count()
@@ -175,9 +177,10 @@ class StopsAfter:
         return self.inner.read_many(keys)
 
     def write(self, key: str, record: StoredRecord, *, expected: int) -> None:
-        if self.left == 0:
-            raise KeyboardInterrupt
-        self.left -= 1
+        with self.lock:
+            if self.left == 0:
+                raise KeyboardInterrupt
+            self.left -= 1
         self.inner.write(key, record, expected=expected)
 
 
