@@ -24,6 +24,8 @@ from tests.clock import START
 from tests.storage.dynamodb_servers import dynalite, fake_aws_environment
 
 pytest.importorskip("boto3")
+# Talks to dynalite in another process; no step depends on the wall clock's date.
+pytestmark = pytest.mark.real_clock
 
 USERS = 230  # more than two pages of 100
 
