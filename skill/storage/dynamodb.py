@@ -23,6 +23,7 @@ store is chosen.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -42,12 +43,17 @@ from skill.storage.keys import hashed_user_key, user_hash, user_id_of
 if TYPE_CHECKING:
     from ask_sdk_model import RequestEnvelope
 
+logger = logging.getLogger(__name__)
+
 #: Item layout in the DynamoDB table (see the module docstring).
 PARTITION_KEY = "id"
 ATTRIBUTES_FIELD = "attributes"
 REVISION_FIELD = "revision"
 SCHEMA_FIELD = "schema_version"
 REVISION_KEY = records.REVISION_KEY
+#: A damaged item is kept as evidence under this prefix + its key (the table's ``corrupt/``);
+#: scans, counts and migrations leave these out, and "forget me" deletes them too.
+EVIDENCE_PREFIX = "corrupt#"
 #: How long a start waits for a table that is being created (DynamoDB takes seconds).
 TABLE_ACTIVE_TIMEOUT_S = 60.0
 #: Most keys one BatchGetItem may ask for (DynamoDB's limit).
@@ -137,12 +143,22 @@ class DynamoDbStore(AbstractPersistenceAdapter):
     # by user id
 
     def load(self, user_id: str) -> dict[str, Any]:
-        """The user's attributes plus ``"_revision"``; ``{"_revision": 0}`` for a new user."""
+        """The user's attributes plus ``"_revision"``; ``{"_revision": 0}`` for a new user.
+
+        A damaged item (unreadable, or attributes the typed record refuses) never locks her
+        out: it is kept as evidence and replaced by a fresh record, and the answer then also
+        holds ``"_fresh_start"`` (the evidence's key), as the TinyDB store does.
+        """
         key = user_hash(user_id)
-        record = self.read(key)
-        if record is None:
+        item = self._get_item(key)
+        if item is None:
             return {REVISION_KEY: 0}
-        attributes = records.migrate(key, record.schema_version, record.attributes)
+        try:
+            record = self._record(item)
+            migrated = records.migrate(key, record.schema_version, record.attributes)
+            attributes = self.validator(migrated)
+        except (_DamagedItem, DamagedRecord) as exc:
+            return self._start_fresh(key, item, exc.reason)
         attributes[REVISION_KEY] = record.revision
         return attributes
 
@@ -165,13 +181,24 @@ class DynamoDbStore(AbstractPersistenceAdapter):
         attributes[REVISION_KEY] = expected + 1
 
     def delete(self, user_id: str) -> None:
-        """Delete the user's item; idempotent."""
-        self.delete_key(user_hash(user_id))
+        """Delete the user's item and any evidence of a damaged one; idempotent."""
+        key = user_hash(user_id)
+        self.delete_key(key)
+        self.delete_key(EVIDENCE_PREFIX + key)
 
     # by hashed key (the migration and the tools; never a raw user id)
 
     def read(self, key: str) -> records.StoredRecord | None:
         """The stored record under ``key``, or ``None`` when there is none."""
+        item = self._get_item(key)
+        if item is None:
+            return None
+        try:
+            return self._record(item)
+        except _DamagedItem as exc:
+            raise StoreError(f"DynamoDB item is damaged: {exc.reason}") from None
+
+    def _get_item(self, key: str) -> dict[str, Any] | None:
         try:
             answer = self.client.get_item(
                 TableName=self.table_name,
@@ -180,8 +207,57 @@ class DynamoDbStore(AbstractPersistenceAdapter):
             )
         except Exception as exc:  # botocore's ClientError and connection errors
             raise StoreError(f"DynamoDB GetItem failed: {_error_code(exc)}") from None
-        item = answer.get("Item")
-        return None if item is None else self._record(item)
+        item: dict[str, Any] | None = answer.get("Item")
+        return item
+
+    def _start_fresh(self, key: str, item: Mapping[str, Any], reason: str) -> dict[str, Any]:
+        """Keep the damaged ``item`` as evidence, then replace it with a fresh record, but only
+        if it is still the same damaged item (a racing request may have repaired it first:
+        then the request is re-run on what that one wrote)."""
+        evidence = EVIDENCE_PREFIX + key
+        kept = {
+            PARTITION_KEY: {"S": evidence},
+            "item": {"M": {k: v for k, v in item.items() if k != PARTITION_KEY}},
+            "reason": {"S": reason[:200]},
+            "kept_at": {"N": str(int(time.time()))},
+        }
+        try:
+            self.client.put_item(TableName=self.table_name, Item=kept)
+        except Exception as exc:
+            raise StoreError(f"DynamoDB PutItem failed: {_error_code(exc)}") from None
+        damaged_revision = item.get(REVISION_FIELD)
+        revision = _revision_after(damaged_revision)
+        fresh = {
+            PARTITION_KEY: {"S": key},
+            SCHEMA_FIELD: {"N": str(records.CURRENT_SCHEMA)},
+            REVISION_FIELD: {"N": str(revision)},
+            ATTRIBUTES_FIELD: {"M": {}},
+        }
+        if damaged_revision is None:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(#rev)"}
+        else:
+            condition = {
+                "ConditionExpression": "#rev = :damaged",
+                "ExpressionAttributeValues": {":damaged": damaged_revision},
+            }
+        condition["ExpressionAttributeNames"] = {"#rev": REVISION_FIELD}
+        try:
+            self.client.put_item(TableName=self.table_name, Item=fresh, **condition)
+        except Exception as exc:
+            code = _error_code(exc)
+            if code == "ConditionalCheckFailedException":
+                raise StaleWriteError(
+                    "a damaged item changed while it was being replaced"
+                ) from None
+            raise StoreError(f"DynamoDB PutItem failed: {code}") from None
+        # No user id: the hashed key's start is enough to find the evidence.
+        logger.warning(
+            "damaged DynamoDB item %s… (%s) kept as %s…; fresh record written",
+            key[:12],
+            reason,
+            evidence[:20],
+        )
+        return {REVISION_KEY: revision, records.FRESH_START_KEY: evidence}
 
     def write(self, key: str, record: records.StoredRecord, *, expected: int | None) -> None:
         """Put ``record`` under ``key`` if the stored revision is ``expected``.
@@ -243,7 +319,7 @@ class DynamoDbStore(AbstractPersistenceAdapter):
                 except Exception as exc:
                     raise StoreError(f"DynamoDB BatchGetItem failed: {_error_code(exc)}") from None
                 for item in answer.get("Responses", {}).get(self.table_name, []):
-                    with suppress(StoreError):  # an unreadable item counts as none
+                    with suppress(_DamagedItem):  # an unreadable item counts as none
                         found[item[PARTITION_KEY]["S"]] = self._record(item)
                 # Throttled keys come back as UnprocessedKeys: ask again, backing off.
                 pending = answer.get("UnprocessedKeys") or None
@@ -257,6 +333,7 @@ class DynamoDbStore(AbstractPersistenceAdapter):
         start: dict[str, Any] | None = None
         while True:
             kwargs: dict[str, Any] = {"TableName": self.table_name, "Limit": page_size}
+            kwargs.update(_USERS_ONLY)
             if start is not None:
                 kwargs["ExclusiveStartKey"] = start
             try:
@@ -267,8 +344,8 @@ class DynamoDbStore(AbstractPersistenceAdapter):
             for item in answer.get("Items", []):
                 try:
                     page.append((item[PARTITION_KEY]["S"], self._record(item)))
-                except StoreError as exc:
-                    page.append((item[PARTITION_KEY]["S"], str(exc)))
+                except _DamagedItem as exc:
+                    page.append((item[PARTITION_KEY]["S"], exc.reason))
             yield page
             start = answer.get("LastEvaluatedKey")
             if not start:
@@ -280,6 +357,7 @@ class DynamoDbStore(AbstractPersistenceAdapter):
         start: dict[str, Any] | None = None
         while True:
             kwargs: dict[str, Any] = {"TableName": self.table_name, "Select": "COUNT"}
+            kwargs.update(_USERS_ONLY)
             if start is not None:
                 kwargs["ExclusiveStartKey"] = start
             try:
@@ -334,16 +412,41 @@ class DynamoDbStore(AbstractPersistenceAdapter):
         try:
             plain = {k: _from_dynamodb(self._deserialize(v)) for k, v in item.items()}
         except (TypeError, ValueError) as exc:
-            raise StoreError(f"DynamoDB item is not readable: {type(exc).__name__}") from None
+            raise _DamagedItem(f"not readable: {type(exc).__name__}") from None
         attributes = plain.get(ATTRIBUTES_FIELD, {})
         revision = plain.get(REVISION_FIELD, 0)
         schema = plain.get(SCHEMA_FIELD, records.CURRENT_SCHEMA)
         for name, value in ((REVISION_FIELD, revision), (SCHEMA_FIELD, schema)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise StoreError(f"DynamoDB item has a bad {name!r}")
+                raise _DamagedItem(f"a bad {name!r}")
         if not isinstance(attributes, dict):
-            raise StoreError(f"DynamoDB item's {ATTRIBUTES_FIELD!r} is not a map")
+            raise _DamagedItem(f"{ATTRIBUTES_FIELD!r} is not a map")
         return records.StoredRecord(schema, revision, attributes)
+
+
+class _DamagedItem(Exception):
+    """An item this store cannot read as a record; ``reason`` says why (no user data)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+#: Scans and counts see users only, never the evidence of damaged items.
+_USERS_ONLY: dict[str, Any] = {
+    "FilterExpression": "NOT begins_with(#key, :evidence)",
+    "ExpressionAttributeNames": {"#key": PARTITION_KEY},
+    "ExpressionAttributeValues": {":evidence": {"S": EVIDENCE_PREFIX}},
+}
+
+
+def _revision_after(damaged: Any) -> int:
+    """The fresh record's revision: one past a readable damaged revision, else 1."""
+    try:
+        value = int(damaged["N"]) if isinstance(damaged, Mapping) else 0
+    except (KeyError, TypeError, ValueError):
+        value = 0
+    return max(value, 0) + 1
 
 
 def _check_dynamodb_settings(config: Config) -> None:

@@ -23,6 +23,7 @@ from skill.config import Config
 from skill.storage import StaleWriteError, StoreError, adapter_from_config
 from skill.storage.dynamodb import DynamoDbStore
 from skill.storage.keys import user_hash
+from skill.storage.records import FRESH_START_KEY
 from speech.catalog import load_catalogs
 from tests import envelopes as E
 from tests.conftest import Clock, Skill
@@ -235,3 +236,70 @@ def test_an_unreachable_table_gets_the_spoken_apology(
 
 def test_ensure_ready_on_a_live_table(store: DynamoDbStore) -> None:
     store.ensure_ready()  # no exception: reachable and ACTIVE
+
+
+# --- a damaged item never locks her out (as a damaged TinyDB file doesn't) ---------------------
+
+DAMAGED_ITEMS: dict[str, dict[str, Any]] = {
+    "wrong types": {"revision": {"N": "4"}, "attributes": {"M": {"kid_time": {"S": "oops"}}}},
+    "attributes not a map": {"revision": {"N": "2"}, "attributes": {"S": "[1, 2]"}},
+    "revision not a number": {"revision": {"S": "two"}, "attributes": {"M": {}}},
+}
+
+
+def put_raw(store: DynamoDbStore, item: dict[str, Any], user_id: str = USER) -> None:
+    store.client.put_item(
+        TableName=store.table_name, Item={"id": {"S": user_hash(user_id)}, **item}
+    )
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGED_ITEMS))
+def test_a_damaged_item_is_kept_as_evidence_and_replaced_by_a_fresh_record(
+    store: DynamoDbStore, damage: str
+) -> None:
+    put_raw(store, DAMAGED_ITEMS[damage])
+    loaded = store.load(USER)
+    evidence_key = loaded.pop(FRESH_START_KEY)
+    assert USER not in evidence_key and evidence_key.endswith(user_hash(USER))
+    evidence = store.client.get_item(
+        TableName=store.table_name, Key={"id": {"S": evidence_key}}, ConsistentRead=True
+    )["Item"]
+    assert evidence["item"]["M"]["attributes"] == DAMAGED_ITEMS[damage]["attributes"]
+    assert loaded["_revision"] >= 1 and set(loaded) == {"_revision"}
+    # She goes on from the fresh record, and only users are counted or scanned.
+    loaded["visits"] = 1
+    store.save(USER, loaded)
+    assert store.load(USER) == {"visits": 1, "_revision": loaded["_revision"]}
+    assert store.count() == 1
+    assert [key for page in store.scan() for key, _ in page] == [user_hash(USER)]
+    # "Forget me" deletes the evidence too.
+    store.delete(USER)
+    assert store.count() == 0
+    remaining = store.client.scan(TableName=store.table_name, ConsistentRead=True)["Items"]
+    assert remaining == []
+
+
+def test_two_requests_repairing_one_damaged_item_cannot_both_win(store: DynamoDbStore) -> None:
+    put_raw(store, DAMAGED_ITEMS["wrong types"])
+    item = raw_item(store)
+    assert item is not None
+    first = store.load(USER)
+    assert FRESH_START_KEY in first
+    with pytest.raises(StaleWriteError):  # the other request saw the damage before the repair
+        store._start_fresh(user_hash(USER), item, "wrong types")
+    assert FRESH_START_KEY not in store.load(USER), "the repaired record loads as it is"
+
+
+def test_a_damaged_item_gets_the_fresh_start_notice_not_the_apology(
+    store: DynamoDbStore, config: Config, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    put_raw(store, DAMAGED_ITEMS["wrong types"], E.USER_ID)
+    skill = _skill(store, config, clock)
+    reply = skill.post(E.launch(now=clock()))
+    assert reply.status == 200
+    assert reply.text.startswith(US.text("notice.fresh_start"))
+    assert US.text("error.apology") not in reply.text
+    again = skill.post(E.intent("StartKidTimeIntent", {"duration": "PT15M"}, now=clock()))
+    assert again.status == 200 and not again.text.startswith(US.text("notice.fresh_start"))
+    assert store.load(E.USER_ID)["kid_time"]["active"]["planned_minutes"] == 15
+    assert E.USER_ID not in caplog.text and user_hash(E.USER_ID) not in caplog.text
