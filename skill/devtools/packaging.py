@@ -77,8 +77,9 @@ DISTRIBUTION = "mama-moments"
 LAMBDA_EXTRA = "dynamodb"
 #: Dependencies the Lambda handler never imports, left out of its requirements.txt so the zip
 #: stays far below Lambda's 50 MB upload limit: the web server and HTTPS signature checks
-#: (gunicorn, flask, cryptography), the offline voice (pyttsx3, espeakng-loader: 21 MB), and the
-#: developer tools (click, tqdm, rapidfuzz). A test runs the handler with all of them blocked.
+#: (gunicorn, flask, cryptography), the offline voice and its loudness (pyttsx3, espeakng-loader,
+#: numpy, pyloudnorm with scipy: over 100 MB together) and the developer tools (click, tqdm,
+#: rapidfuzz). A test runs the handler with all of them blocked.
 NOT_ON_LAMBDA: frozenset[str] = frozenset(
     {
         "click",
@@ -86,6 +87,8 @@ NOT_ON_LAMBDA: frozenset[str] = frozenset(
         "espeakng-loader",
         "flask",
         "gunicorn",
+        "numpy",
+        "pyloudnorm",
         "pyttsx3",
         "rapidfuzz",
         "tqdm",

@@ -36,7 +36,10 @@ BLOCKED_MODULES = (
     "espeakng_loader",
     "flask",
     "gunicorn",
+    "numpy",
+    "pyloudnorm",
     "pyttsx3",
+    "scipy",
     "rapidfuzz",
     "tqdm",
 )
