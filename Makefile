@@ -7,7 +7,7 @@ PORT ?= 5000
 WORKERS ?= 4
 export MAMA_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install run dev serve-prod test lint typecheck pytest test-clocks bench bench-store bench-speech bench-nlu bench-slow-clients clean e2e-deps
+.PHONY: install run dev serve-prod test lint typecheck pytest test-clocks bench bench-store bench-speech bench-nlu clean e2e-deps bench-dynamodb bench-lean bench-slow-clients
 
 install: $(VENV)/.installed
 
@@ -57,7 +57,7 @@ test-clocks: install
 		MAMA_TEST_NOW=$$when $(BIN)/pytest -q -p no:cacheprovider -m "not slow and not real_clock"; \
 	done
 
-bench: bench-store bench-speech bench-nlu bench-slow-clients
+bench: bench-lean bench-store bench-speech bench-nlu bench-dynamodb bench-slow-clients
 
 bench-store: install
 	$(BIN)/python bench/bench_store.py
@@ -73,7 +73,18 @@ bench-nlu: install
 bench-slow-clients: install
 	$(BIN)/python bench/bench_slow_clients.py
 
-## Node packages for the end-to-end tests (playwright-core, virtual-alexa) from the lock file.
+## Issue 13's table, one run beside the hello-world anchor: cold start, first request, worker
+## RSS, write p50 per MAMA_DURABILITY, read p50, request CPU, signature cost.
+bench-lean: install
+	$(BIN)/python bench/bench_lean.py
+
+## State-changing p50 on DynamoDB (dynalite, from tests/e2e's lock file) vs TinyDB through the
+## app, and migrate-store of 10,000 users both ways.
+bench-dynamodb: install e2e-deps
+	$(BIN)/python bench/bench_dynamodb.py
+
+## Node packages for the end-to-end tests (playwright-core, virtual-alexa) and the DynamoDB
+## tests (dynalite) from the lock file.
 e2e-deps:
 	npm ci --prefix tests/e2e --no-audit --no-fund
 

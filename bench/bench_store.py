@@ -142,33 +142,10 @@ def intent_request(uid: str, now: datetime, intent: str = "StartKidTimeIntent") 
 
 
 def hello_world_app() -> Any:
-    """One handler answering "hello", no persistence, in an equally small Flask app."""
-    from ask_sdk_core.dispatch_components import AbstractRequestHandler
-    from ask_sdk_core.serialize import DefaultSerializer
-    from ask_sdk_core.skill_builder import SkillBuilder
-    from ask_sdk_model import RequestEnvelope
-    from flask import Flask, Response, request
+    """The anchor (bench/hello_world.py): one handler answering "hello", no persistence."""
+    from bench.hello_world import create_app
 
-    class Hello(AbstractRequestHandler):
-        def can_handle(self, handler_input: Any) -> bool:
-            return True
-
-        def handle(self, handler_input: Any) -> Any:
-            return handler_input.response_builder.speak("hello").response
-
-    builder = SkillBuilder()
-    builder.add_request_handler(Hello())
-    skill = builder.create()
-    serializer = DefaultSerializer()
-    app = Flask("hello")
-
-    @app.post("/alexa")
-    def alexa() -> Response:
-        envelope = serializer.deserialize(request.get_data(as_text=True), RequestEnvelope)
-        response = skill.invoke(request_envelope=envelope, context=None)
-        return Response(json.dumps(serializer.serialize(response)), mimetype="application/json")
-
-    return app
+    return create_app()
 
 
 def poster(

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import click
 
-from skill.config import Config, ConfigError
+from skill.config import STORES, Config, ConfigError
+from skill.devtools.debug import debug_command
 from skill.devtools.packaging import package_command
 from skill.devtools.simulator import chat_command, replay_command, simulate_command
-from skill.devtools.simulator.nlu_eval import nlu_eval_command
+from skill.devtools.simulator.nlu_eval import nlu_eval_command, nlu_export_command
 from speech.cli import render_command, say_command
 
 
@@ -149,6 +150,38 @@ def check_store(data_dir: Path | None, repair: bool) -> None:
     sys.exit(1 if problems else 0)
 
 
+@main.command("migrate-store")
+@click.option("--from", "source", type=click.Choice(STORES), required=True, help="Copy from.")
+@click.option("--to", "destination", type=click.Choice(STORES), required=True, help="Copy to.")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Overrides MAMA_DATA_DIR.")
+@click.option("--table", help="Overrides MAMA_DYNAMODB_TABLE.")
+def migrate_store(source: str, destination: str, data_dir: Path | None, table: str | None) -> None:
+    """Copy every user from one store to the other (TinyDB: MAMA_DATA_DIR; DynamoDB:
+    MAMA_DYNAMODB_*). Safe to run again: it resumes, and users already copied are left alone.
+    Exits 1 unless every source user is then in the destination."""
+    from ask_sdk_core.exceptions import PersistenceException
+
+    from skill.storage.migrate import migrate, side_for
+
+    if source == destination:
+        raise click.UsageError("--from and --to must name different stores")
+    config = _config(data_dir=data_dir, dynamodb_table=table)
+    try:
+        reader = side_for(config, source, create=False)
+        writer = side_for(config, destination, create=True)
+        with click.progressbar(length=reader.count(), label=f"{source} -> {destination}") as bar:
+            report = migrate(reader, writer, progress=bar.update)
+    except (ConfigError, PersistenceException) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(report.summary())
+    for key, reason in report.unreadable[:20]:
+        click.echo(f"not copied: {key} ({reason})")
+    if not report.verified:
+        click.echo("migration NOT complete: see above, fix and run again", err=True)
+        sys.exit(1)
+    click.echo("verified: every source user is in the destination")
+
+
 @main.command()
 @click.option("--locale", default="en-US", show_default=True, help="Content locale (or alias).")
 @click.option(
@@ -207,6 +240,8 @@ main.add_command(simulate_command, "simulate")
 main.add_command(chat_command, "chat")
 main.add_command(replay_command, "replay")
 main.add_command(nlu_eval_command, "nlu-eval")
+main.add_command(nlu_export_command, "nlu-export")
 main.add_command(say_command, "say")
 main.add_command(render_command, "render")
 main.add_command(package_command, "package")
+main.add_command(debug_command, "debug")

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal, get_args
 
 from speech.settings import audio_cache_dir
 
@@ -18,6 +19,12 @@ _FALSE = {"0", "false", "no", "off"}
 STORES = ("tinydb", "dynamodb")
 #: Log line formats ``MAMA_LOG_FORMAT`` may name.
 LOG_FORMATS = ("text", "json")
+#: What a TinyDB write waits for before the request answers (``MAMA_DURABILITY``), in the spirit
+#: of SQLite's ``synchronous``: ``full`` fsyncs the file and its folder, ``normal`` the file (the
+#: folder only when a user file is created or removed), ``off`` nothing. README "Durability" says
+#: what each survives.
+Durability = Literal["full", "normal", "off"]
+DURABILITY_MODES: tuple[Durability, ...] = get_args(Durability)
 
 
 class ConfigError(ValueError):
@@ -69,6 +76,17 @@ def _store(environ: Mapping[str, str]) -> str:
     return value
 
 
+def _durability(environ: Mapping[str, str]) -> Durability:
+    raw = environ.get("MAMA_DURABILITY")
+    if raw is None or raw.strip() == "":
+        return "full"
+    value = raw.strip().lower()
+    for mode in DURABILITY_MODES:
+        if value == mode:
+            return mode
+    raise ConfigError(f"MAMA_DURABILITY must be one of {', '.join(DURABILITY_MODES)}; got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything the service can be told; defaults run a safe local service."""
@@ -88,6 +106,8 @@ class Config:
     speech_cache_dir: Path | None = field(default=None)
     #: Where user attributes live: "tinydb" (files under data_dir) or "dynamodb".
     store: str = "tinydb"
+    #: The TinyDB store's fsync policy: "full" (default), "normal" or "off" (see ``Durability``).
+    durability: Durability = "full"
     #: DynamoDB table (created on first start if missing) when ``store == "dynamodb"``.
     dynamodb_table: str = "mama-moments"
     #: Another DynamoDB-compatible server (local tests, DynamoDB Local); ``None`` means AWS.
@@ -120,6 +140,7 @@ class Config:
             dev_console=_flag(env, "MAMA_DEV_CONSOLE", False),
             speech_cache_dir=Path(cache) if cache else None,
             store=_store(env),
+            durability=_durability(env),
             dynamodb_table=(env.get("MAMA_DYNAMODB_TABLE") or "").strip() or cls.dynamodb_table,
             dynamodb_endpoint_url=env.get("MAMA_DYNAMODB_ENDPOINT_URL") or None,
             aws_region=(env.get("AWS_REGION") or "").strip() or cls.aws_region,

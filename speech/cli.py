@@ -140,7 +140,7 @@ def render_command(out_dir: Path, locale: str, cache_dir: Path | None) -> None:
     for catalog, name, document in tqdm(jobs, desc="Rendering", unit="file", file=sys.stderr):
         target = out_dir / catalog.locale / f"{name}.wav"
         try:
-            wav = speaker.render(document, catalog.offline_voice)
+            wav = speaker.render(document, catalog.offline_voice, locale=catalog.locale)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(wav, target)
         except SpeechError as exc:

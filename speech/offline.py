@@ -1,15 +1,14 @@
-"""Offline speech: SSML → WAV with pyttsx3 and the espeak-ng from the ``espeakng-loader`` wheel.
+"""Offline speech: SSML → WAV with the espeak-ng from the ``espeakng-loader`` wheel.
 
 Three layers, so each can be tested on its own:
 
 * :func:`~speech.segments.ssml_to_segments` (in :mod:`speech.segments`) — pure: SSML → a list of
-  :class:`Speech` (text at a rate in words per minute) and :class:`Silence` (milliseconds) that
-  the engine can honour.
-* the engine layer (here) — loads espeak-ng lazily, under one process-wide lock, and renders one
-  text segment to one WAV file with pyttsx3, working around pyttsx3's lost-file and lost-setting
-  races.
-* :class:`OfflineSpeaker` (here) — joins segments and silences into one WAV (with the helpers in
-  :mod:`speech.wav`), cached on disk by content.
+  :class:`Speech` (text at a rate in heard words per minute) and :class:`Silence` (milliseconds).
+* the engine layer (here) — loads espeak-ng lazily, in synchronous mode through pyttsx3's ctypes
+  bindings, under one process-wide lock, and turns one text segment into PCM.
+* :class:`OfflineSpeaker` (here) — respells words from the locale's lexicon
+  (:mod:`speech.lexicon`), joins speech and silences, brings the whole to one loudness
+  (:mod:`speech.loudness`) and writes one WAV, cached on disk by content.
 
 The public names of :mod:`speech.segments` and :mod:`speech.wav` are re-exported, so
 ``from speech.offline import ssml_to_segments, wav_duration`` keeps working.
@@ -21,6 +20,7 @@ No system espeak-ng is needed (or used): the wheel's library is preloaded before
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -29,15 +29,16 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import wave
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from speech.lexicon import Lexicon, load_lexicon
+from speech.loudness import PEAK_CEILING_DBFS, TARGET_LUFS, normalize_pcm16
 from speech.segments import (
     BREAK_STRENGTH_MS,
     MAX_BREAK_MS,
@@ -54,7 +55,7 @@ from speech.segments import (
     parse_rate,
     ssml_to_segments,
 )
-from speech.wav import atomic_target, join_wavs, wav_duration
+from speech.wav import assemble, atomic_target, wav_duration, write_wav
 
 __all__ = [
     "BREAK_STRENGTH_MS",
@@ -82,25 +83,50 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Bump when anything that changes the rendered audio changes (parsing, pauses, trimming).
-CACHE_VERSION = "offline-1"
+CACHE_VERSION = "offline-2"
 
 
 # ---------------------------------------------------------------------------------------------
-# Engine (pyttsx3 + espeak-ng from the wheel), one per process
+# Engine (espeak-ng from the wheel, through pyttsx3's ctypes bindings), one per process
 # ---------------------------------------------------------------------------------------------
 
 # espeak-ng is a process-wide singleton with global parameters (voice, rate) and one callback,
-# so every use of it — loading, property changes, synthesis — goes through this lock.
+# so every use of it — loading, parameter changes, synthesis — goes through this lock.
 _ENGINE_LOCK = threading.RLock()
+
+#: espeak-ng speaks faster than the rate it is given: measured on the letter, 1.16x at 100 wpm
+#: to 1.20x at 170 (its own pauses included). Rates in this package are the real, heard words per
+#: minute; the engine divides by this before it asks espeak-ng.
+ESPEAK_SPEED_FACTOR = 1.18
+#: espeak-ng's accepted range for its (nominal) rate parameter.
+ESPEAK_MIN_RATE = 80
+ESPEAK_MAX_RATE = 450
+#: The default pace of offline speech in heard words per minute: close to Alexa's (~155-165).
+DEFAULT_RATE_WPM = 165
+
+# speak_lib.h: espeak_Initialize option that keeps the library from calling exit() on a data
+# error (it then returns an error code instead), and the UTF-8 text flag for espeak_Synth.
+_INITIALIZE_DONT_EXIT = 0x8000
+_CHARS_UTF8 = 1
+# Length of the sound buffers espeak-ng hands the callback, in ms (fewer, larger calls).
+_BUFFER_MS = 500
+
+
+def espeak_rate(rate_wpm: float) -> int:
+    """Pure: the espeak-ng rate parameter that gives ``rate_wpm`` heard words per minute."""
+    return max(ESPEAK_MIN_RATE, min(ESPEAK_MAX_RATE, round(rate_wpm / ESPEAK_SPEED_FACTOR)))
 
 
 @dataclass
 class _Engine:
-    engine: Any  # pyttsx3.Engine
-    espeak: Any  # pyttsx3.drivers._espeak (ctypes bindings)
-    driver_cls: Any  # pyttsx3.drivers.espeak.EspeakDriver
+    espeak: Any  # pyttsx3.drivers._espeak (ctypes bindings of speak_lib.h)
+    sample_rate: int
     voices: list[tuple[str, tuple[str, ...]]]  # (voice id, languages)
     load_seconds: float
+    callback: Any = None  # keeps the ctypes callback alive while espeak-ng holds it
+    chunks: list[bytes] = field(default_factory=list)
+    voice: str | None = None
+    rate: int | None = None
 
 
 _engine: _Engine | None = None
@@ -108,31 +134,31 @@ _release_registered = False
 
 
 def _release_engine() -> None:
-    """At exit: drop our engine while every module is still intact.
-
-    pyttsx3's ``DriverProxy.__del__`` uses its module's global ``contextlib``. When the last
-    reference (ours) is only dropped during interpreter teardown, that global may already be None
-    and Python prints "Exception ignored in: DriverProxy.__del__ ... 'NoneType' object has no
-    attribute 'suppress'". atexit handlers run before that teardown, so releasing the engine here
-    lets ``__del__`` (which unhooks espeak's synth callback) run normally.
-    """
+    """At exit: unhook our callback while every module is still intact, so espeak-ng never calls
+    into a half torn-down interpreter."""
     global _engine
     # A daemon thread stuck mid-render must not hang the exit: then leave it to teardown.
     if not _ENGINE_LOCK.acquire(timeout=5):
         return
     try:
+        if _engine is not None:
+            with contextlib.suppress(Exception):
+                _engine.espeak.cSetSynthCallback(None)
         _engine = None
     finally:
         _ENGINE_LOCK.release()
 
 
-def _quiet_print(*args: object, **_kwargs: object) -> None:
-    """Stands in for ``print`` inside pyttsx3's espeak driver ("Audio saved to ...")."""
-    log.debug("pyttsx3: %s", " ".join(str(a) for a in args))
-
-
 def _load_engine() -> _Engine:
-    """Load espeak-ng from the wheel and start pyttsx3 once; later calls return the same engine."""
+    """Load espeak-ng from the wheel in synchronous mode; later calls return the same engine.
+
+    Synchronous mode (``AUDIO_OUTPUT_SYNCHRONOUS``): ``espeak_Synth`` returns only when the text
+    is fully synthesised, having handed every sound buffer to our callback on this thread. So
+    there is nothing to poll and nothing to wait for, unlike pyttsx3's ``runAndWait`` (which
+    polls every 10 ms and, in its asynchronous retrieval mode, can return before the file is
+    written). pyttsx3's engine and driver are not started at all; only its ctypes bindings are
+    used.
+    """
     global _engine, _release_registered
     with _ENGINE_LOCK:
         if _engine is not None:
@@ -150,37 +176,47 @@ def _load_engine() -> _Engine:
             # system one (and needs none).
             ours = ctypes.CDLL(library_path, mode=ctypes.RTLD_GLOBAL)
 
-            import pyttsx3
             from pyttsx3.drivers import _espeak
-            from pyttsx3.drivers import espeak as espeak_driver
         except (ImportError, OSError, RuntimeError) as exc:
             raise SpeechError(f"offline speech engine unavailable: {exc}") from exc
         if getattr(_espeak.dll, "_handle", None) != ours._handle:
             log.warning("pyttsx3 loaded a different libespeak-ng than %s", library_path)
-        # The driver prints "Audio saved to ..." from espeak's thread on every save. Shadowing
-        # print in that one module silences it without swapping the process-wide sys.stdout
-        # (which would also swallow other threads' output while a render runs).
-        espeak_driver.print = _quiet_print
-        try:
-            engine = pyttsx3.init("espeak")
-        except RuntimeError as exc:
-            raise SpeechError(f"could not start espeak-ng: {exc}") from exc
-        voices = [
-            (str(v.id), tuple(str(lang) for lang in v.languages))
-            for v in engine.getProperty("voices")
-        ]
-        _engine = _Engine(
-            engine=engine,
-            espeak=_espeak,
-            driver_cls=espeak_driver.EspeakDriver,
-            voices=voices,
-            load_seconds=time.perf_counter() - started,
+        sample_rate = _espeak.Initialize(
+            _espeak.AUDIO_OUTPUT_SYNCHRONOUS, _BUFFER_MS, None, _INITIALIZE_DONT_EXIT
         )
-        log.debug("espeak-ng loaded in %.3f s, %d voices", _engine.load_seconds, len(voices))
+        if sample_rate <= 0:
+            raise SpeechError("could not start espeak-ng")
+        voices = [
+            (v.identifier.decode("utf-8", "replace").lower(), tuple(_voice_languages(v.languages)))
+            for v in _espeak.ListVoices(None)
+        ]
+        engine = _Engine(
+            espeak=_espeak,
+            sample_rate=sample_rate,
+            voices=voices,
+            load_seconds=0.0,
+        )
+
+        def collect(wav: Any, count: int, _events: Any) -> int:
+            if wav and count > 0:
+                engine.chunks.append(ctypes.string_at(wav, count * 2))
+            return 0  # 0: go on synthesising
+
+        engine.callback = _espeak.t_espeak_callback(collect)
+        _espeak.cSetSynthCallback(engine.callback)
+        engine.load_seconds = time.perf_counter() - started
+        _engine = engine
+        log.debug("espeak-ng loaded in %.3f s, %d voices", engine.load_seconds, len(voices))
         if not _release_registered:
             atexit.register(_release_engine)
             _release_registered = True
-        return _engine
+        return engine
+
+
+def _voice_languages(raw: bytes | None) -> list[str]:
+    """A voice's language, as pyttsx3 reads it: the field starts with a priority byte, and ctypes
+    stops the string at the first NUL, so this is the voice's main language."""
+    return [raw[1:].decode("utf-8", "replace")] if raw else []
 
 
 # Locales espeak-ng has no voice for, mapped to the nearest accent it has.
@@ -234,30 +270,30 @@ def voice_for_locale(locale: str) -> str:
     return pick_voice(locale, _load_engine().voices)
 
 
-def _synthesize(eng: _Engine, text: str, voice_id: str, rate_wpm: int, path: Path) -> None:
-    """Render one text segment to ``path``; caller holds :data:`_ENGINE_LOCK`."""
-    # Set properties on the driver directly instead of engine.setProperty: pyttsx3 queues those,
-    # and runAndWait()'s stop() calls espeak_Cancel() if espeak is still busy applying them,
-    # which silently dropped the new rate in about a third of renders when measured here.
-    # Synchronize() afterwards makes sure espeak is idle before synthesis is queued.
-    try:
-        eng.driver_cls.setProperty("voice", voice_id)
-        eng.driver_cls.setProperty("rate", rate_wpm)
-    except ValueError as exc:
-        raise SpeechError(f"espeak-ng rejected voice {voice_id!r} or rate {rate_wpm}") from exc
-    eng.espeak.Synchronize()
-    eng.engine.save_to_file(text, str(path))
-    eng.engine.runAndWait()
-    # runAndWait() can return once synthesis is merely *queued* (always on the first call after
-    # init, when pyttsx3's own queue ends the loop early); the file is written from espeak's
-    # thread when synthesis finishes. Wait for that, then make sure it really happened.
-    eng.espeak.Synchronize()
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        size = 0
-    if size <= 44:  # 44 bytes = a WAV header with no audio
+def _synthesize(eng: _Engine, text: str, voice_id: str, rate_wpm: int) -> bytes:
+    """One text segment → 16-bit PCM; the caller holds :data:`_ENGINE_LOCK`.
+
+    In synchronous mode ``espeak_Synth`` returns when the audio is complete, so this runs at the
+    speed of synthesis: no polling, no files, no waiting on another thread.
+    """
+    espeak = eng.espeak
+    if eng.voice != voice_id:
+        if espeak.SetVoiceByName(voice_id.encode("utf-8")) != espeak.EE_OK:
+            raise SpeechError(f"espeak-ng rejected voice {voice_id!r}")
+        eng.voice = voice_id
+    nominal = espeak_rate(rate_wpm)
+    if eng.rate != nominal:
+        if espeak.SetParameter(espeak.RATE, nominal, 0) != espeak.EE_OK:
+            raise SpeechError(f"espeak-ng rejected rate {nominal}")
+        eng.rate = nominal
+    eng.chunks.clear()
+    encoded = text.encode("utf-8")
+    status = espeak.cSynth(encoded, len(encoded) + 1, 0, espeak.POS_CHARACTER, 0, _CHARS_UTF8)
+    frames = b"".join(eng.chunks)
+    eng.chunks.clear()
+    if status != espeak.EE_OK or not frames:
         raise SpeechError(f"espeak-ng produced no audio for segment {text[:40]!r}")
+    return frames
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,66 +301,87 @@ def _synthesize(eng: _Engine, text: str, voice_id: str, rate_wpm: int, path: Pat
 # ---------------------------------------------------------------------------------------------
 
 
-def cache_key(ssml: str, voice: str, rate_wpm: int) -> str:
-    """sha256 over everything that decides the audio, plus :data:`CACHE_VERSION`."""
+def cache_key(ssml: str, voice: str, rate_wpm: int, locale: str | None = None) -> str:
+    """sha256 over everything that decides the audio, plus :data:`CACHE_VERSION`: the SSML, the
+    voice, the rate, the offline lexicon that applies and the loudness target."""
+    lexicon = load_lexicon(locale or voice)
     material = json.dumps(
-        [CACHE_VERSION, ssml, voice.strip().lower(), int(rate_wpm)], ensure_ascii=False
+        [
+            CACHE_VERSION,
+            ssml,
+            voice.strip().lower(),
+            int(rate_wpm),
+            lexicon.fingerprint,
+            TARGET_LUFS,
+            PEAK_CEILING_DBFS,
+        ],
+        ensure_ascii=False,
     )
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
 class OfflineSpeaker:
-    """Renders SSML to cached WAV files with espeak-ng, and plays them where there is a speaker."""
+    """Renders SSML to cached WAV files with espeak-ng, and plays them where there is a speaker.
 
-    def __init__(self, cache_dir: Path, *, base_rate_wpm: int = 170) -> None:
+    Every render is one WAV: the speech segments (respelled by the locale's lexicon), the pauses
+    as real silence, and the whole brought to one loudness (:mod:`speech.loudness`).
+    """
+
+    def __init__(self, cache_dir: Path, *, base_rate_wpm: int = DEFAULT_RATE_WPM) -> None:
         self.cache_dir = Path(cache_dir)
+        #: Heard words per minute of speech at ``rate="100%"``.
         self.base_rate_wpm = clamp_rate(base_rate_wpm)
         #: Text segments sent to the engine by this speaker (a cache hit adds none).
         self.engine_calls = 0
         #: Renders answered from the disk cache.
         self.cache_hits = 0
 
-    def cache_path(self, ssml: str, voice: str = "en-us") -> Path:
+    def cache_path(self, ssml: str, voice: str = "en-us", locale: str | None = None) -> Path:
         """Where the WAV for this SSML and voice is (or will be) cached."""
-        return self.cache_dir / f"{cache_key(ssml, voice, self.base_rate_wpm)}.wav"
+        return self.cache_dir / f"{cache_key(ssml, voice, self.base_rate_wpm, locale)}.wav"
 
-    def render(self, ssml: str, voice: str = "en-us") -> Path:
+    def render(self, ssml: str, voice: str = "en-us", *, locale: str | None = None) -> Path:
         """SSML → path of a WAV file (cached; a repeat never touches the engine).
 
-        ``voice`` is a locale (``en-GB``) or an espeak-ng voice id (``gmw/en-us``).
+        ``voice`` is a locale (``en-GB``) or an espeak-ng voice id (``gmw/en-us``); ``locale``
+        picks the pronunciation lexicon (by default the one that serves ``voice``).
         Raises :class:`SpeechError` for invalid SSML, an unknown voice or engine failure.
         """
-        final = self.cache_path(ssml, voice)
+        final = self.cache_path(ssml, voice, locale)
         if _is_complete(final):
             self.cache_hits += 1
             return final
         segments = ssml_to_segments(ssml, self.base_rate_wpm)
         if not segments:
             raise SpeechError("nothing to say: the SSML has no text and no pauses")
+        lexicon = load_lexicon(locale or voice)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".render-", dir=self.cache_dir) as tmp:
-            parts = self._render_segments(segments, voice, Path(tmp))
-            with atomic_target(final) as target:
-                join_wavs(parts, target)
+        frames, rate = self._render_segments(segments, voice, lexicon)
+        with atomic_target(final) as target:
+            write_wav(target, normalize_pcm16(frames, rate), rate)
         return final
 
     def _render_segments(
-        self, segments: Sequence[Segment], voice: str, tmp: Path
-    ) -> list[Path | Silence]:
-        """Each Speech segment → its own WAV in ``tmp``; silences pass through."""
-        parts: list[Path | Silence] = []
+        self, segments: Sequence[Segment], voice: str, lexicon: Lexicon
+    ) -> tuple[bytes, int]:
+        """Each Speech segment → PCM (edges trimmed), silences as zeros, joined in order."""
+        parts: list[bytes | Silence] = []
         with _ENGINE_LOCK:
             eng = _load_engine()
             voice_id = pick_voice(voice, eng.voices)
-            for index, segment in enumerate(segments):
+            # espeak-ng's callback, voice and rate are process-wide: anything else in the process
+            # that drives the library (pyttsx3's own driver, a benchmark) may have changed them.
+            eng.espeak.cSetSynthCallback(eng.callback)
+            eng.voice = eng.rate = None
+            for segment in segments:
                 if isinstance(segment, Silence):
                     parts.append(segment)
                     continue
-                path = tmp / f"{index:04d}.wav"
-                _synthesize(eng, segment.text, voice_id, segment.rate_wpm, path)
+                text = lexicon.for_offline(segment.text)
+                parts.append(_synthesize(eng, text, voice_id, segment.rate_wpm))
                 self.engine_calls += 1
-                parts.append(path)
-        return parts
+            rate = eng.sample_rate
+        return assemble(parts, rate), rate
 
     def play(self, wav: Path) -> bool:
         """Play a WAV file; True only if a player ran to completion on a working audio device.

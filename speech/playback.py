@@ -81,7 +81,7 @@ def speak(
     """
     if speaker is None:
         speaker = OfflineSpeaker(cache_dir if cache_dir is not None else default_cache_dir())
-    wav = speaker.render(ssml, voice or voice_for(locale))
+    wav = speaker.render(ssml, voice or voice_for(locale), locale=locale)
     played = speaker.play(wav) if play else False
     return Spoken(wav, played)
 

@@ -75,6 +75,7 @@ def speak(fragment: str) -> str:
 _BREAK = re.compile(r"<break\b[^>]*/>")
 _PARAGRAPH = re.compile(r"</?p\b[^>]*>")
 _TAG = re.compile(r"<[^>]+>")
+_TAG_SPLIT = re.compile(r"(<[^>]+>)")
 # Markers for pauses and paragraph edges while tags are stripped; control characters can never
 # come from escaped text, so they cannot collide with content.
 _PAUSE_MARK = "\x00"
@@ -82,13 +83,37 @@ _PARAGRAPH_MARK = "\x01"
 _PAUSE_RUN = re.compile(r"\s*(?:\x00\s*)+")
 
 
+#: A pause up to this long right after a full stop (the letter's pause between sentences) is
+#: already shown by the full stop, so plain text shows no ``...`` for it.
+SENTENCE_PAUSE_MAX_MS = 1000
+_SENTENCE_END = re.compile(r"[.!?…]['\"”’)]*$")
+_BREAK_MS = re.compile(r'\btime="(\d+)ms"')
+
+
+def _breaks_marked(text: str) -> str:
+    """Every ``<break>`` as a pause mark, except short ones right after a sentence's end."""
+    out: list[str] = []
+    last_text = ""
+    for piece in _TAG_SPLIT.split(text):
+        if _BREAK.fullmatch(piece):
+            time = _BREAK_MS.search(piece)
+            after_sentence = bool(_SENTENCE_END.search(html.unescape(last_text)))
+            short = time is not None and int(time.group(1)) <= SENTENCE_PAUSE_MAX_MS
+            out.append(" " if after_sentence and short else f" {_PAUSE_MARK} ")
+            continue
+        if not piece.startswith("<") and piece.strip():
+            last_text = piece.rstrip()
+        out.append(piece)
+    return "".join(out)
+
+
 def to_plain_text(ssml_text: str) -> str:
     """SSML → readable text: paragraphs become blank lines, other pauses become ``...``.
 
-    Used for cards, the simulator and logs, so a reader still sees where the voice pauses.
+    Used for cards, the simulator and logs, so a reader still sees where the voice pauses (a
+    short pause after a full stop is shown by the full stop).
     """
-    text = _xml_safe(ssml_text)
-    text = _BREAK.sub(f" {_PAUSE_MARK} ", text)
+    text = _breaks_marked(_xml_safe(ssml_text))
     text = _PARAGRAPH.sub(_PARAGRAPH_MARK, text)
     text = html.unescape(_TAG.sub("", text))
     paragraphs_out = []

@@ -1,54 +1,76 @@
-"""WAV helpers for offline speech: trim the engine's padding, join segments, write atomically."""
+"""WAV helpers for offline speech: trim the engine's padding, join speech and silences, write
+atomically, and find the pauses in a rendered file (for the bench and the tests).
+
+All audio here is mono 16-bit little-endian PCM, espeak-ng's native format.
+"""
 
 from __future__ import annotations
 
-import array
 import contextlib
 import os
-import sys
 import tempfile
 import wave
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from speech.segments import Silence, SpeechError
+from speech.segments import Silence
 
-# Samples quieter than this (16-bit) count as silence when trimming the engine's own padding.
-_TRIM_THRESHOLD = 64
+#: Samples quieter than this (16-bit) count as silence, when trimming and when finding pauses.
+SILENCE_THRESHOLD = 64
 # Keep a little of the fade at each edge so word onsets and endings are never clipped.
 _TRIM_MARGIN_MS = 20
-# Used only when a document has no speech at all (just breaks): espeak-ng's native format.
-_DEFAULT_WAV_FORMAT = (1, 2, 22050)  # channels, bytes per sample, frames per second
+#: espeak-ng's output: mono, 16-bit.
+CHANNELS = 1
+SAMPLE_WIDTH = 2
 
 
-def _trim(frames: bytes, channels: int, width: int, rate: int) -> bytes:
+def trim(frames: bytes, rate: int) -> bytes:
     """Drop the engine's own leading/trailing silence, keeping a short margin.
 
     espeak-ng pads every utterance (about 0.3 s at the end); trimming it means every pause in the
     output is one we chose, so ``<break time="2s"/>`` really adds two seconds.
     """
-    if width != 2 or not frames:
+    import numpy as np
+
+    samples = np.frombuffer(frames, dtype="<i2")
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > SILENCE_THRESHOLD)
+    if not len(loud):
         return frames
-    samples = array.array("h")
-    samples.frombytes(frames)
-    if sys.byteorder == "big":
-        samples.byteswap()  # WAV is little-endian
-    first = next((i for i, s in enumerate(samples) if abs(s) > _TRIM_THRESHOLD), None)
-    if first is None:
-        return frames
-    last = next(i for i in range(len(samples) - 1, -1, -1) if abs(samples[i]) > _TRIM_THRESHOLD)
     margin = rate * _TRIM_MARGIN_MS // 1000
-    start = max(0, first // channels - margin)
-    end = min(len(samples) // channels, last // channels + 1 + margin)
-    frame_bytes = channels * width
-    return frames[start * frame_bytes : end * frame_bytes]
+    start = max(0, int(loud[0]) - margin)
+    end = min(len(samples), int(loud[-1]) + 1 + margin)
+    return frames[start * SAMPLE_WIDTH : end * SAMPLE_WIDTH]
 
 
-def _silence_bytes(ms: int, channels: int, width: int, rate: int) -> bytes:
-    """``ms`` of digital silence in the given format (8-bit WAV is unsigned, centred on 128)."""
-    frames = rate * ms // 1000
-    zero = b"\x80" if width == 1 else b"\x00" * width
-    return zero * channels * frames
+def silence_frames(ms: int, rate: int) -> bytes:
+    """``ms`` of digital silence."""
+    return b"\x00" * SAMPLE_WIDTH * (rate * ms // 1000)
+
+
+def assemble(parts: Sequence[bytes | Silence], rate: int) -> bytes:
+    """Speech (PCM, trimmed here) and silences, in order, as one stretch of PCM."""
+    return b"".join(
+        silence_frames(part.ms, rate) if isinstance(part, Silence) else trim(part, rate)
+        for part in parts
+    )
+
+
+def write_wav(target: Path, frames: bytes, rate: int) -> None:
+    """Write mono 16-bit PCM as a WAV file."""
+    with wave.open(str(target), "wb") as out:
+        out.setnchannels(CHANNELS)
+        out.setsampwidth(SAMPLE_WIDTH)
+        out.setframerate(rate)
+        out.writeframes(frames)
+
+
+def read_wav(path: Path) -> tuple[bytes, int]:
+    """(PCM frames, sample rate) of a mono 16-bit WAV file."""
+    with wave.open(str(path), "rb") as wav:
+        if wav.getnchannels() != CHANNELS or wav.getsampwidth() != SAMPLE_WIDTH:
+            raise ValueError(f"{path}: not mono 16-bit PCM")
+        return wav.readframes(wav.getnframes()), wav.getframerate()
 
 
 def wav_duration(path: Path) -> float:
@@ -78,29 +100,51 @@ def atomic_target(final: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def join_wavs(parts: Sequence[Path | Silence], target: Path) -> None:
-    """Concatenate segment WAVs (edges trimmed) and generated silences into ``target``."""
-    wav_format: tuple[int, int, int] | None = None
-    chunks: list[bytes | Silence] = []
-    for part in parts:
-        if isinstance(part, Silence):
-            chunks.append(part)
-            continue
-        with wave.open(str(part), "rb") as segment:
-            this_format = (segment.getnchannels(), segment.getsampwidth(), segment.getframerate())
-            frames = segment.readframes(segment.getnframes())
-        if wav_format is None:
-            wav_format = this_format
-        elif this_format != wav_format:
-            raise SpeechError(f"segment format {this_format} differs from {wav_format}")
-        chunks.append(_trim(frames, *this_format))
-    channels, width, rate = wav_format or _DEFAULT_WAV_FORMAT
-    with wave.open(str(target), "wb") as out:
-        out.setnchannels(channels)
-        out.setsampwidth(width)
-        out.setframerate(rate)
-        for chunk in chunks:
-            if isinstance(chunk, Silence):
-                out.writeframes(_silence_bytes(chunk.ms, channels, width, rate))
-            else:
-                out.writeframes(chunk)
+# --- measuring what was rendered ---------------------------------------------------------------
+
+#: A quiet run at least this long is a pause; shorter ones are stops inside words.
+MIN_PAUSE_MS = 150
+
+
+@dataclass(frozen=True)
+class Pauses:
+    """Where a rendered piece is silent: ``gaps`` are the pauses between its first and last
+    sound (seconds, in order); ``spoken_seconds`` runs from the first sound to the last."""
+
+    gaps: tuple[float, ...]
+    spoken_seconds: float
+
+    @property
+    def voiced_seconds(self) -> float:
+        """Time with sound: the spoken span less its pauses."""
+        return self.spoken_seconds - sum(self.gaps)
+
+
+def find_pauses(frames: bytes, rate: int, min_pause_ms: int = MIN_PAUSE_MS) -> Pauses:
+    """The pauses in mono 16-bit PCM, found from the samples alone.
+
+    Quiet is measured in 10 ms windows (a window is quiet when no sample in it passes
+    :data:`SILENCE_THRESHOLD`), so a zero crossing inside a vowel never counts as a pause.
+    """
+    import numpy as np
+
+    samples = np.abs(np.frombuffer(frames, dtype="<i2").astype(np.int32))
+    window = max(1, rate // 100)
+    count = len(samples) // window
+    if count == 0:
+        return Pauses((), 0.0)
+    loud = samples[: count * window].reshape(count, window).max(axis=1) > SILENCE_THRESHOLD
+    voiced = np.flatnonzero(loud)
+    if not len(voiced):
+        return Pauses((), 0.0)
+    first, last = int(voiced[0]), int(voiced[-1])
+    gaps: list[float] = []
+    run = 0
+    for is_loud in loud[first : last + 1]:
+        if is_loud:
+            if run * 10 >= min_pause_ms:
+                gaps.append(run * window / rate)
+            run = 0
+        else:
+            run += 1
+    return Pauses(tuple(gaps), (last + 1 - first) * window / rate)

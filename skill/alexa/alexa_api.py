@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger(__name__)
 
@@ -122,9 +123,19 @@ class AlexaApi:
         allowed_hosts: frozenset[str] | None = None,
     ) -> None:
         """``allowed_hosts`` defaults to :data:`ALEXA_API_HOSTS`; an empty set disables calls."""
-        self.session = session or requests.Session()
+        self._session = session
         self.timeout = timeout
         self.allowed_hosts = ALEXA_API_HOSTS if allowed_hosts is None else allowed_hosts
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session, made on the first call."""
+        if self._session is None:
+            # requests costs ~30 ms to import and most requests call no Alexa API: load it late.
+            import requests
+
+            self._session = requests.Session()
+        return self._session
 
     def allows(self, endpoint: str) -> bool:
         """True when ``endpoint`` is an Alexa API host this client may call."""
@@ -218,6 +229,8 @@ class AlexaApi:
         if not self.allows(access.endpoint):
             raise AlexaApiError(f"{method} refused: the request's apiEndpoint is not an Alexa host")
         headers = {"Authorization": f"Bearer {access.token}", "Accept": "application/json"}
+        import requests  # loaded late, like ``session``: here for its exception types
+
         try:
             response = self.session.request(
                 method, access.url(path), headers=headers, json=json, timeout=self.timeout

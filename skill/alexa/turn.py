@@ -20,6 +20,7 @@ from skill.alexa.alexa_api import AlexaApi
 from skill.domain.user import UserRecord
 from speech import compose, ssml
 from speech.catalog import Catalog
+from speech.lexicon import load_lexicon
 
 #: Request attribute under which the localization interceptor puts the catalog.
 CATALOG = "catalog"
@@ -139,6 +140,11 @@ class Turn:
 
     # --- answers ------------------------------------------------------------------------------
 
+    def for_alexa(self, speech: str) -> str:
+        """The SSML document Alexa gets: the locale's pronunciation fixes applied
+        (``speech/lexicon/<locale>.json``: ``<w role>`` or ``<phoneme>`` around misread words)."""
+        return load_lexicon(self.catalog.locale).for_alexa(ssml.speak(speech))
+
     def answer(
         self,
         speech: str,
@@ -153,12 +159,12 @@ class Turn:
         With a reprompt the session stays open (and remembers what a "yes" or "tell me more"
         would mean); without one it ends. The speech is remembered so "repeat that" works.
         """
-        builder = self.input.response_builder.speak(ssml.speak(speech))
+        builder = self.input.response_builder.speak(self.for_alexa(speech))
         attributes = self.session
         for key in _ONE_TURN:
             attributes.pop(key, None)
         if reprompt is not None:
-            builder.ask(ssml.speak(reprompt))
+            builder.ask(self.for_alexa(reprompt))
             attributes[LAST] = {"speech": speech, "reprompt": reprompt}
             if offer is not None:
                 attributes[OFFER] = offer

@@ -9,16 +9,18 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ask_sdk_core.dispatch_components import AbstractResponseInterceptor
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name
 from ask_sdk_model import Response
-from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
 from ask_sdk_model.ui import SimpleCard
 
 from speech.catalog import Catalog
+
+if TYPE_CHECKING:
+    from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
 
 APL_INTERFACE = "Alexa.Presentation.APL"
 LETTER_TOKEN = "letter"
@@ -41,6 +43,9 @@ def supports_apl(handler_input: HandlerInput) -> bool:
 
 
 def _render(token: str, name: str, datasources: dict[str, Any]) -> RenderDocumentDirective:
+    # ask-sdk's APL models cost ~10 ms to import: only screens need them, so not at start-up.
+    from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
+
     return RenderDocumentDirective(token=token, document=document(name), datasources=datasources)
 
 

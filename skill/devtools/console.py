@@ -329,7 +329,8 @@ def console_blueprint(
 
     def _speaker() -> OfflineSpeaker:
         # Prefer the app's shared speaker: one cache, one set of counters for all audio routes.
-        shared = current_app.extensions.get("mama_moments", {}).get("speaker")
+        speaker_for = current_app.extensions.get("mama_moments", {}).get("speaker_for")
+        shared = speaker_for() if callable(speaker_for) else None
         if isinstance(shared, OfflineSpeaker):
             return shared
         if not own_speaker:

@@ -5,12 +5,22 @@ Writes ``OUT/skill-package/skill.json`` (the manifest) and
 ``interaction_models/<locale>.json``, the single source of truth). The store texts (name,
 summary, description, keywords, example requests) come from ``interaction_models/publishing.json``
 so they can be edited without touching code.
+
+It also writes ``OUT/ask-resources.json`` so that ``cd OUT && ask deploy`` works (ASK CLI v2's
+project file, ``askcliResourcesVersion`` 2020-03-31). With ``--lambda-arn`` it adds the ``code``
+section, ``OUT/lambda/`` (our three packages and a ``requirements.txt`` made from our own
+installed metadata, for the CLI's python-pip build flow) and the ``@ask-cli/lambda-deployer``
+pointed at that existing function. ``OUT/.ask/`` is never touched: ASK CLI keeps the skill id in
+``.ask/ask-states.json``, and without it the next deploy would create a second skill.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import json
 import re
+import shutil
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -47,6 +57,48 @@ _LAMBDA_ARN = re.compile(
     r"^arn:aws[a-z-]*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}"
     r"(:[A-Za-z0-9_$-]+)?$"
 )
+
+
+#: ASK CLI v2's project file, read by ``ask deploy`` from the folder it runs in.
+ASK_RESOURCES_FILE = "ask-resources.json"
+ASK_RESOURCES_VERSION = "2020-03-31"
+#: The profile ``ask deploy`` uses unless ``--profile`` or ASK_DEFAULT_PROFILE says otherwise.
+ASK_PROFILE = "default"
+SKILL_PACKAGE_SRC = "./skill-package"
+#: The Lambda code folder (``code.default.src``), beside skill-package/.
+LAMBDA_CODE_DIR = "lambda"
+LAMBDA_DEPLOYER = "@ask-cli/lambda-deployer"
+LAMBDA_HANDLER = "skill.lambda_handler.handler"
+LAMBDA_RUNTIME = "python3.12"
+#: Our packages the Lambda needs, copied as they are installed (data files included).
+CODE_PACKAGES: tuple[str, ...] = ("skill", "speech", "interaction_models")
+#: The distribution whose metadata lists what the code needs, and the extra Lambda uses.
+DISTRIBUTION = "mama-moments"
+LAMBDA_EXTRA = "dynamodb"
+#: Dependencies the Lambda handler never imports, left out of its requirements.txt so the zip
+#: stays far below Lambda's 50 MB upload limit: the web server and HTTPS signature checks
+#: (gunicorn, flask, cryptography), the offline voice and its loudness (pyttsx3, espeakng-loader,
+#: numpy, pyloudnorm with scipy: over 100 MB together) and the developer tools (click, tqdm,
+#: rapidfuzz). A test runs the handler with all of them blocked.
+NOT_ON_LAMBDA: frozenset[str] = frozenset(
+    {
+        "click",
+        "cryptography",
+        "espeakng-loader",
+        "flask",
+        "gunicorn",
+        "numpy",
+        "pyloudnorm",
+        "pyttsx3",
+        "rapidfuzz",
+        "tqdm",
+    }
+)
+_REQUIREMENT = re.compile(
+    r"^(?P<spec>[^;]+?)\s*(?:;\s*(?P<marker>.*?))?\s*$",
+)
+_EXTRA_MARKER = re.compile(r"""^extra\s*==\s*['"](?P<extra>[\w.-]+)['"]$""")
+_REQUIREMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class PackageError(Exception):
@@ -230,6 +282,128 @@ def write_package(
     return package
 
 
+def lambda_region(arn: str) -> str:
+    """The AWS region of a Lambda ARN (``arn:aws:lambda:REGION:...``)."""
+    return arn.split(":")[3]
+
+
+def ask_resources(
+    lambda_arn: str | None = None, existing: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """``ask-resources.json``: the skill package, and with ``lambda_arn`` the code and deployer.
+
+    Other profiles of an ``existing`` file are kept; the default profile is ours. The skill id is
+    not here: ASK CLI writes it to ``.ask/ask-states.json`` on the first deploy.
+    """
+    profile: dict[str, Any] = {"skillMetadata": {"src": SKILL_PACKAGE_SRC}}
+    if lambda_arn is not None:
+        profile["code"] = {"default": {"src": f"./{LAMBDA_CODE_DIR}"}}
+        profile["skillInfrastructure"] = {
+            "type": LAMBDA_DEPLOYER,
+            "userConfig": {
+                "runtime": LAMBDA_RUNTIME,
+                "handler": LAMBDA_HANDLER,
+                "awsRegion": lambda_region(lambda_arn),
+                # Update this existing function rather than create a new one.
+                "sourceLambda": {"arn": lambda_arn},
+            },
+        }
+    profiles = dict((existing or {}).get("profiles") or {})
+    profiles[ASK_PROFILE] = profile
+    return {"askcliResourcesVersion": ASK_RESOURCES_VERSION, "profiles": profiles}
+
+
+def _existing_resources(path: Path) -> dict[str, Any] | None:
+    """A previous ``ask-resources.json``, so that its other profiles survive; None if absent."""
+    if not path.exists():
+        return None
+    try:
+        data: object = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise PackageError(f"{path} is not readable JSON ({exc}); fix or remove it") from None
+    if not isinstance(data, dict) or not isinstance(data.get("profiles", {}), dict):
+        raise PackageError(f"{path} is not an ask-resources file (no 'profiles' object)")
+    return data
+
+
+def lambda_requirements(
+    requires: Sequence[str] | None = None, *, extra: str = LAMBDA_EXTRA
+) -> list[str]:
+    """The requirement lines the Lambda needs, from our distribution's metadata.
+
+    Core dependencies keep their environment markers (pip evaluates them); those of ``extra``
+    lose the ``extra == ...`` marker; other extras and :data:`NOT_ON_LAMBDA` are left out.
+    """
+    if requires is None:
+        try:
+            requires = importlib.metadata.requires(DISTRIBUTION) or []
+        except importlib.metadata.PackageNotFoundError:
+            raise PackageError(f"{DISTRIBUTION} is not installed; run pip install .") from None
+    lines: list[str] = []
+    for raw in requires:
+        m = _REQUIREMENT.match(raw)
+        name = _REQUIREMENT_NAME.match(raw.strip())
+        if not m or not name:
+            raise PackageError(f"cannot read the requirement {raw!r} in our metadata")
+        if _normalise(name.group(0)) in NOT_ON_LAMBDA:
+            continue
+        spec, marker = m.group("spec").strip(), m.group("marker")
+        wanted = _EXTRA_MARKER.match(marker.strip()) if marker else None
+        if wanted is not None:
+            if wanted.group("extra") == extra:
+                lines.append(spec)
+        elif marker and "extra" in marker:
+            raise PackageError(f"cannot tell which extra {raw!r} belongs to")
+        else:
+            lines.append(raw.strip())
+    return lines
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _package_folder(name: str) -> Path:
+    """Where an importable package of ours lives on disk (repository or site-packages)."""
+    spec = importlib.util.find_spec(name)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    if not locations:
+        raise PackageError(f"cannot find the {name!r} package to copy into the Lambda code")
+    return Path(locations[0])
+
+
+def write_lambda_code(out: Path, requires: Sequence[str] | None = None) -> Path:
+    """Write ``out/lambda``: our packages and ``requirements.txt``; return the folder.
+
+    Only the folders this function writes are replaced, so nothing else under ``out`` (above
+    all ``out/.ask``) is removed.
+    """
+    code = out / LAMBDA_CODE_DIR
+    code.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache")
+    for name in CODE_PACKAGES:
+        source, target = _package_folder(name), code / name
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(source, target, ignore=ignore)
+    lines = lambda_requirements(requires)
+    header = (
+        f"# Written by mama-moments package from the {DISTRIBUTION} metadata (extra "
+        f"{LAMBDA_EXTRA!r}).\n# ask deploy installs these with pip into the Lambda zip.\n"
+    )
+    (code / "requirements.txt").write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
+    return code
+
+
+def write_ask_resources(out: Path, lambda_arn: str | None = None) -> Path:
+    """Write (or update the default profile of) ``out/ask-resources.json``; return its path."""
+    path = out / ASK_RESOURCES_FILE
+    data = ask_resources(lambda_arn, _existing_resources(path))
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
 @click.command()
 @click.option(
     "--out",
@@ -256,7 +430,7 @@ def package_command(
     name: str | None,
     privacy_url: str | None,
 ) -> None:
-    """Write an ASK CLI skill package (skill.json and interaction models) to OUT."""
+    """Write an ASK CLI project to OUT: skill-package/, ask-resources.json (and lambda/)."""
     if (endpoint is None) == (lambda_arn is None):
         raise click.UsageError("give exactly one of --endpoint or --lambda-arn")
     if name is not None and not name.strip():
@@ -275,8 +449,14 @@ def package_command(
         package = write_package(
             out, target, name=name.strip() if name else None, privacy_url=privacy_url
         )
+        resources_file = write_ask_resources(out, lambda_arn)
+        code = write_lambda_code(out) if lambda_arn is not None else None
     except PackageError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"skill package written to {package}")
+    click.echo(f"ASK CLI project file written to {resources_file}")
+    if code is not None:
+        click.echo(f"Lambda code (handler {LAMBDA_HANDLER}) written to {code}")
     if privacy_url is None:
         click.echo("note: add --privacy-url before submitting the skill for certification")
+    click.echo(f"deploy with: cd {out} && ask deploy")

@@ -42,7 +42,7 @@ def adapter_from_config(config: Config) -> AbstractPersistenceAdapter:
     DynamoDB table cannot be created or reached.
     """
     if config.store == "tinydb":
-        store = TinyDBPersistenceAdapter(config.data_dir)
+        store = TinyDBPersistenceAdapter(config.data_dir, durability=config.durability)
         store.ensure_ready()
         return store
     if config.store == "dynamodb":

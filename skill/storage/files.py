@@ -2,6 +2,15 @@
 
 Atomic write = temp file in the same folder, fsync, ``os.replace``, fsync the folder: a crash
 leaves the old or the new file, never a torn one, so readers need no lock.
+
+How many of those fsyncs a write waits for is its :data:`~skill.config.Durability`:
+
+* ``full``: the file, then the folder: once the call returns, the new file survives a power cut;
+* ``normal``: the file always, the folder only when the name is new (a user file created): a
+  power cut may bring back the previous version of a changed file, never a torn one, and never
+  loses a file that was created;
+* ``off``: no fsync: still atomic against a killed process (the kernel keeps what was written),
+  but a power cut may lose recent writes or leave a file empty.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import stat
 from contextlib import suppress
 from pathlib import Path
 
+from skill.config import Durability
 from skill.storage.errors import DamagedFile
 
 
@@ -25,8 +35,9 @@ def fsync_dir(path: str | Path) -> None:
         os.close(fd)
 
 
-def mkdir_durable(path: Path) -> None:
-    """Create ``path`` (and parents) and fsync each parent so the folder survives a crash."""
+def mkdir_durable(path: Path, *, sync: bool = True) -> None:
+    """Create ``path`` (and parents) and fsync each parent so the folder survives a crash
+    (``sync=False``: create only, for ``durability="off"``)."""
     missing = []
     p = path
     while not p.exists():
@@ -37,7 +48,8 @@ def mkdir_durable(path: Path) -> None:
             folder.mkdir()
         except FileExistsError:
             continue  # another process won the race; that is fine
-        fsync_dir(folder.parent)
+        if sync:
+            fsync_dir(folder.parent)
 
 
 def temp_name(path: str) -> str:
@@ -60,10 +72,25 @@ def open_folder(folder: str, *, follow: bool = False) -> int:
     return os.open(folder, _DIR_FLAGS if follow else _DIR_FLAGS | os.O_NOFOLLOW)
 
 
+def resolve_durability(durability: Durability | None, durable: bool = True) -> Durability:
+    """``durability`` if given, else the older flag: ``durable=False`` means ``"off"``."""
+    if durability is not None:
+        return durability
+    return "full" if durable else "off"
+
+
 def atomic_write_bytes(
-    path: str | Path, payload: bytes, *, durable: bool = True, follow_folder: bool = False
+    path: str | Path,
+    payload: bytes,
+    *,
+    durability: Durability | None = None,
+    durable: bool = True,
+    follow_folder: bool = False,
 ) -> None:
     """Replace ``path`` with ``payload`` so readers see the old or the new file, never a mix.
+
+    ``durability`` (default ``"full"``; ``durable=False`` is the older spelling of ``"off"``)
+    says which fsyncs happen before the call returns: see the module docstring.
 
     Every step goes through a descriptor of the folder and none follows a symlink: the temp
     file is created with ``O_EXCL | O_NOFOLLOW`` (a leftover temp file or link is unlinked,
@@ -72,12 +99,14 @@ def atomic_write_bytes(
     """
     # Plain strings, not Path objects: this is the hot path, and pathlib costs ~20% of it.
     path = os.fspath(path)
+    mode = resolve_durability(durability, durable)
+    sync_file = mode != "off"
     folder, name = os.path.split(path)
     tmp = f".{name}.tmp"
     try:
         dir_fd = open_folder(folder, follow=follow_folder)
     except FileNotFoundError:
-        mkdir_durable(Path(folder))
+        mkdir_durable(Path(folder), sync=sync_file)
         dir_fd = open_folder(folder, follow=follow_folder)
     try:
         try:
@@ -91,20 +120,32 @@ def atomic_write_bytes(
                 view = memoryview(payload)
                 while view:
                     view = view[os.write(fd, view) :]
-                if durable:
+                if sync_file:
                     os.fsync(fd)
             finally:
                 os.close(fd)
+            # "normal" fsyncs the folder only for a new name: losing a rename over an existing
+            # file brings back its previous version, losing a new name would lose the file.
+            sync_folder = mode == "full" or (mode == "normal" and not _exists(name, dir_fd))
             os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         except BaseException:
             # Never leave a half-written temp file behind an error we report.
             with suppress(FileNotFoundError):
                 os.unlink(tmp, dir_fd=dir_fd)
             raise
-        if durable:
+        if sync_folder:
             os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def _exists(name: str, dir_fd: int) -> bool:
+    """Whether ``name`` is an entry in the folder ``dir_fd`` (a symlink counts, never followed)."""
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def read_user_file(path: str) -> bytes | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from skill.config import Durability
 from skill.storage import files, records
 from skill.storage.errors import CorruptRecordError
 
@@ -79,13 +80,20 @@ class Quarantine:
         files.fsync_dir(path.parent)
         return evidence
 
-    def start_fresh(self, path: Path, reason: str, *, durable: bool = True) -> Path:
+    def start_fresh(
+        self,
+        path: Path,
+        reason: str,
+        *,
+        durability: Durability | None = None,
+        durable: bool = True,
+    ) -> Path:
         """With the user's lock held: keep the damaged ``path`` as evidence, then write a fresh
         record there (atomically, revision 1); the evidence's path."""
         try:
             evidence = self.take(path, reason)
             payload = records.dumps(records.make_tables({}, 1))
-            files.atomic_write_bytes(path, payload, durable=durable)
+            files.atomic_write_bytes(path, payload, durability=durability, durable=durable)
         except OSError as exc:
             problem = f"{reason}; not replaced: {exc.strerror}"
             raise CorruptRecordError(path, problem, None) from None

@@ -21,6 +21,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document
 
+from skill.config import Durability
 from skill.domain.user import DamagedRecord, normalise
 from skill.storage import files, records
 from skill.storage.admin import Readiness, StoreAdmin
@@ -42,10 +43,16 @@ class AtomicJSONStorage(Storage):
     kept for the life of the handle, so TinyDB's read-modify-write costs one read, not two.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, durable: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        durability: Durability | None = None,
+        durable: bool = True,
+    ) -> None:
         super().__init__()
         self.path = os.fspath(path)
-        self._durable = durable
+        self._durability = files.resolve_durability(durability, durable)
         self._data: dict[str, Any] | None = None
         self._loaded = False
 
@@ -59,7 +66,7 @@ class AtomicJSONStorage(Storage):
 
     def write(self, data: dict[str, Any]) -> None:
         """Replace the file atomically with ``data``."""
-        files.atomic_write_bytes(self.path, records.dumps(data), durable=self._durable)
+        files.atomic_write_bytes(self.path, records.dumps(data), durability=self._durability)
         self._data = data
         self._loaded = True
 
@@ -68,7 +75,8 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
     """ask-sdk-core persistence adapter: one atomically written TinyDB file per user.
 
     Safe across processes and threads (striped ``flock``), crash-safe (atomic replace), O(1)
-    in the number of users; ``durable=False`` skips fsync (tests, benchmarks only). Records
+    in the number of users. ``durability`` (``MAMA_DURABILITY``) picks the fsyncs a write waits
+    for: ``"full"`` (default), ``"normal"`` or ``"off"``; ``durable=False`` is ``"off"``. Records
     are checked by ``validator`` (default: the typed user record's parse) on load and save.
     A damaged record is moved to ``corrupt/`` and replaced by a fresh one; a record from a
     newer schema is refused and left untouched. ``__init__`` touches no disk: start-up and
@@ -82,6 +90,7 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
         data_dir: Path,
         *,
         lock_timeout: float = 10.0,
+        durability: Durability | None = None,
         durable: bool = True,
         validator: Validator = normalise,
     ) -> None:
@@ -92,9 +101,18 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
         self._users = str(self.users_dir)
         self.locks = StripedLocks(self.locks_dir, lock_timeout)
         self.quarantine = Quarantine(self.corrupt_dir)
-        self.durable = durable
+        self.durability: Durability = files.resolve_durability(durability, durable)
         self.validator = validator
         self.admin = StoreAdmin(self)
+
+    @property
+    def durable(self) -> bool:
+        """Whether writes fsync at all (``durability`` is not ``"off"``)."""
+        return self.durability != "off"
+
+    @durable.setter
+    def durable(self, value: bool) -> None:
+        self.durability = "full" if value else "off"
 
     def ensure_ready(self) -> None:
         """Create the folders and check the store can be used (see :class:`StoreAdmin`)."""
@@ -165,11 +183,11 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
             raise StoreError(f"attributes would not load back: {exc.reason}") from None
         path = self._file(user_id)
         with self.locks.hold(path):
-            db = TinyDB(path, storage=AtomicJSONStorage, durable=self.durable)
+            db = TinyDB(path, storage=AtomicJSONStorage, durability=self.durability)
             try:
                 exists, stored, _ = self._read(db, path, validate=False)  # the revision is enough
             except DamagedFile as exc:
-                self.quarantine.start_fresh(Path(path), exc.reason, durable=self.durable)
+                self.quarantine.start_fresh(Path(path), exc.reason, durability=self.durability)
                 raise StaleWriteError("stale write: the record was damaged and replaced") from None
             if expected != stored:
                 raise StaleWriteError(
@@ -190,7 +208,8 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
         with self.locks.hold(path):
             removed = files.remove_entry(path)
             removed = files.remove_entry(Path(files.temp_name(str(path)))) or removed
-            if removed and self.durable:
+            # Every mode but "off" makes a removal durable: a forgotten user stays forgotten.
+            if removed and self.durability != "off":
                 files.fsync_dir(path.parent)
             # The user asked to be forgotten: copies kept for inspection go too.
             self.quarantine.forget(path.name)
@@ -206,7 +225,7 @@ class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):
             try:
                 self._read(TinyDB(str(path), storage=AtomicJSONStorage), str(path))
             except DamagedFile as exc:
-                return self.quarantine.start_fresh(path, exc.reason, durable=self.durable)
+                return self.quarantine.start_fresh(path, exc.reason, durability=self.durability)
         return None
 
     # internals

@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from flask import Flask, Response, jsonify, request
@@ -32,7 +32,9 @@ from skill.web.runner import RequestRefused, RunObserver, SkillBusy, SkillRunner
 from skill.web.speech_routes import speech_blueprint
 from skill.web.verify import SignatureVerifier, VerificationError, tolerance_for, verify_timestamp
 from speech.catalog import Catalogs, load_catalogs
-from speech.offline import OfflineSpeaker
+
+if TYPE_CHECKING:
+    from speech.offline import OfflineSpeaker
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +43,8 @@ class Extension(Protocol):
     """A plug-in in the style of Flask's ``init_app``: it adds routes to a built app.
 
     It finds the app's collaborators in ``app.extensions["mama_moments"]`` (config, catalogs,
-    adapter, speaker, clock), so the web layer never needs to know about it.
+    adapter, clock, and ``speaker_for()``, the shared offline speaker made on first use), so the
+    web layer never needs to know about it.
     """
 
     def init_app(self, app: Flask) -> None: ...
@@ -124,7 +127,7 @@ def open_store(config: Config) -> AbstractPersistenceAdapter:
         if config.store != "tinydb":
             raise
         logger.error("the store is not ready (%s): reads are served, writes apologised for", exc)
-        return TinyDBPersistenceAdapter(config.data_dir)
+        return TinyDBPersistenceAdapter(config.data_dir, durability=config.durability)
 
 
 def _metrics_observer(
@@ -183,15 +186,24 @@ def create_app(
         on_apology=on_apology,
     )
     runner = SkillRunner(skill, config.skill_id, last_attempt=last_attempt, observer=observer)
-    # Nothing is rendered here: audio is made on first request, so start-up stays fast.
-    speaker = OfflineSpeaker(config.audio_cache_dir)
-    app.extensions["mama_moments"] = {
+    shared: dict[str, Any] = {
         "config": config,
         "catalogs": catalogs,
         "adapter": adapter,
-        "speaker": speaker,
         "clock": deps.clock,
     }
+
+    def speaker_for() -> OfflineSpeaker:
+        # Made (and imported) on first use: most workers never speak offline. Shared as "speaker".
+        if "speaker" not in shared:
+            from speech.offline import OfflineSpeaker
+
+            shared.setdefault("speaker", OfflineSpeaker(config.audio_cache_dir))
+        speaker: OfflineSpeaker = shared["speaker"]
+        return speaker
+
+    shared["speaker_for"] = speaker_for
+    app.extensions["mama_moments"] = shared
     app.add_url_rule(
         "/alexa",
         "alexa",
@@ -199,7 +211,7 @@ def create_app(
         methods=["POST"],
     )
     app.register_blueprint(health_blueprint(StoreHealth.of(adapter)))
-    app.register_blueprint(speech_blueprint(catalogs, speaker))
+    app.register_blueprint(speech_blueprint(catalogs, speaker_for))
     register_json_errors(app)
     app.after_request(_no_sniffing)
     for extension in extensions:

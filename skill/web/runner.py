@@ -8,11 +8,11 @@ import time
 from typing import Any, Protocol
 
 from ask_sdk_core.exceptions import AskSdkException
-from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 
 from skill.alexa.builder import HANDLED_INTENTS, HANDLED_REQUEST_TYPES
+from skill.alexa.serializer import AlexaSerializer
 from skill.storage import StaleWriteError
 from skill.web.envelope import envelope_problem
 
@@ -82,7 +82,7 @@ class SkillRunner:
         self.skill_id = skill_id
         self.last_attempt = last_attempt
         self.observer: RunObserver = observer or _Unobserved()
-        self.serializer = DefaultSerializer()
+        self.serializer = AlexaSerializer()  # ISO timestamps without dateutil (issue 13)
 
     def check(self, payload: object) -> dict[str, Any]:
         """The payload as an envelope dict of a supported shape, for this skill."""

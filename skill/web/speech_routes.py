@@ -9,13 +9,17 @@ the app starts fast and only content someone asks for is ever rendered.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, request, send_file
 
 from skill.web.errors import error_response
 from speech.catalog import Catalog, Catalogs
 from speech.compose import speakable
-from speech.offline import OfflineSpeaker, SpeechError, cache_key
+
+if TYPE_CHECKING:
+    from speech.offline import OfflineSpeaker
 
 #: Clients may reuse audio this long before revalidating; the ETag makes revalidation cheap, and
 #: the URL does not change when the content is edited, so this is kept short-ish.
@@ -25,9 +29,13 @@ ECHOED_NAME_CHARS = 40
 
 
 def speech_blueprint(
-    catalogs: Catalogs, speaker: OfflineSpeaker, *, max_age: int = MAX_AGE_SECONDS
+    catalogs: Catalogs,
+    speaker_for: Callable[[], OfflineSpeaker],
+    *,
+    max_age: int = MAX_AGE_SECONDS,
 ) -> Blueprint:
-    """A blueprint serving rendered speech from ``speaker`` for the content in ``catalogs``."""
+    """A blueprint serving rendered speech from ``speaker_for()`` (called on the first request)
+    for the content in ``catalogs``."""
     blueprint = Blueprint("speech", __name__)
     documents: dict[str, dict[str, str]] = {}
     documents_lock = threading.Lock()
@@ -47,6 +55,10 @@ def speech_blueprint(
             # The key only ever selects a document by name; it never becomes part of a path.
             shown = key if len(key) <= ECHOED_NAME_CHARS else f"{key[:ECHOED_NAME_CHARS]}…"
             return error_response(404, "not_found", f"no speech named {shown!r}")
+        # The offline speaker (pyttsx3, ctypes) loads on the first /speech request, not at start-up.
+        from speech.offline import SpeechError, cache_key
+
+        speaker = speaker_for()
         try:
             wav = speaker.render(document, catalog.offline_voice)
         except SpeechError as exc:

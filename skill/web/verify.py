@@ -18,16 +18,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
-import certifi
-import requests
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.utils import CryptographyDeprecationWarning
-from cryptography.x509 import verification as x509v
+# X.509 (~55 ms), requests and the CA bundle load on the first chain validation (it fetches the
+# certificate over the network anyway), never at start-up or with signature checks off.
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509 import verification as x509v
 
 __all__ = [
     "ECHO_API_DNS_NAME",
@@ -91,6 +90,8 @@ def fetch_https(url: str, *, timeout: float, max_bytes: int = MAX_CERT_BYTES) ->
     """GET an https URL: no redirects, a per-read timeout, an overall deadline and a size cap."""
     if urlsplit(url).scheme != "https":
         raise VerificationError("certificate URL must use https")
+    import requests  # lazy: see the imports above
+
     deadline = time.monotonic() + timeout
     with requests.get(url, timeout=timeout, allow_redirects=False, stream=True) as response:
         if response.status_code != 200:
@@ -123,6 +124,8 @@ class _TrustedKey:
 
 def _load_chain(pem: bytes) -> list[x509.Certificate]:
     """Parse the PEM document (leaf first, then intermediates)."""
+    from cryptography import x509  # lazy: see the imports above
+
     try:
         return x509.load_pem_x509_certificates(pem)
     except (ValueError, TypeError):
@@ -130,6 +133,8 @@ def _load_chain(pem: bytes) -> list[x509.Certificate]:
 
 
 def _has_echo_api_san(leaf: x509.Certificate) -> bool:
+    from cryptography import x509  # lazy: see the imports above
+
     try:
         san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except (x509.ExtensionNotFound, ValueError):
@@ -139,6 +144,10 @@ def _has_echo_api_san(leaf: x509.Certificate) -> bool:
 
 def _validate_chain(pem: bytes, store: x509v.Store, now: datetime) -> _TrustedKey:
     """Validate dates, SAN and the chain to a trusted root; return the leaf's RSA key."""
+    from cryptography import x509  # lazy: see the imports above
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509 import verification as x509v
+
     leaf, *intermediates = _load_chain(pem)
     not_before, not_after = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     # The policy verifier below is the authority; these pre-checks only give a clearer reason.
@@ -166,6 +175,10 @@ def _validate_chain(pem: bytes, store: x509v.Store, now: datetime) -> _TrustedKe
 
 def _certifi_roots() -> list[x509.Certificate]:
     """certifi's CA bundle, skipping any root this version of cryptography cannot load."""
+    import certifi  # lazy: see the imports above
+    from cryptography import x509
+    from cryptography.utils import CryptographyDeprecationWarning
+
     with open(certifi.where(), "rb") as bundle:
         blocks = _PEM_CERT.findall(bundle.read())
     roots = []
@@ -211,8 +224,8 @@ class SignatureVerifier:
         fetch_timeout: float = 3.0,
     ) -> None:
         """fetch_timeout applies to the default fetcher only; clock must return aware datetimes."""
-        roots = list(trust_roots) if trust_roots is not None else _certifi_roots()
-        self._store = x509v.Store(roots)
+        self._roots = list(trust_roots) if trust_roots is not None else None
+        self._store: x509v.Store | None = None  # built on the first validation (lazy imports)
         self._fetch = fetch_cert or partial(fetch_https, timeout=fetch_timeout)
         self._clock = clock or _utc_now
         self._cache: dict[str, _TrustedKey] = {}
@@ -228,6 +241,11 @@ class SignatureVerifier:
         url = canonical_cert_url(cert_url)
         raw_signature = _decode_signature(signature)
         key = self._trusted_key(url)
+        # Lazy (see the imports above); after the first request these are dictionary look-ups.
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric import padding
+        from cryptography.hazmat.primitives.hashes import SHA256
+
         try:
             key.verify(raw_signature, body, padding.PKCS1v15(), SHA256())
         except (InvalidSignature, ValueError, TypeError):
@@ -244,10 +262,20 @@ class SignatureVerifier:
         if cached is not None:
             return cached.key
         # Fetch outside the lock so one slow download does not stall every other request.
-        trusted = _validate_chain(self._fetch_pem(url), self._store, now)
+        trusted = _validate_chain(self._fetch_pem(url), self._trust_store(), now)
         with self._lock:
             self._cache[url] = trusted
         return trusted.key
+
+    def _trust_store(self) -> x509v.Store:
+        """The trusted roots, parsed on the first chain validation rather than at start-up."""
+        with self._lock:
+            if self._store is None:
+                from cryptography.x509 import verification as x509v  # lazy: see the imports
+
+                roots = self._roots if self._roots is not None else _certifi_roots()
+                self._store = x509v.Store(roots)
+            return self._store
 
     def _fetch_pem(self, url: str) -> bytes:
         try:

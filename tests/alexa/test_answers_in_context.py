@@ -60,9 +60,7 @@ def _focus_check(chat: Conversation) -> None:
 
 #: How to reach the turn that asks each question.
 CONTEXT: dict[str, Setup] = {
-    "welcome.new": _intend(),
     "greeting.new": _intend(),
-    "welcome.returning": _returning("DailyAffirmationIntent"),
     "greeting.ask": _returning("DailyAffirmationIntent"),
     "affirmation.offer": _returning(),
     "fallback.third": _intend(
@@ -70,7 +68,6 @@ CONTEXT: dict[str, Setup] = {
     ),
     "help": _intend("AMAZON.HelpIntent"),
     "greeting.focus": _focus_check,
-    "focus.check": _focus_check,
     "focus.check_reprompt": _focus_check,
     "kidtime.not_running": _intend("EndKidTimeIntent"),
     "summary.offer": _intend("KidTimeSummaryIntent"),

@@ -18,9 +18,9 @@ def test_virtual_alexa_conversation() -> None:
     output = run_script(node, "virtual_alexa.mjs")
     # The script exits non-zero on the first failed check; make sure it got through all of them.
     for step in (
-        "launch: welcome",
+        "launch: a welcome",
         "kid time started",
-        "yes gives another strategy",
+        '"another one" gives a different strategy',
         "the letter is read",
         "we're done",
         "stop ends the session",

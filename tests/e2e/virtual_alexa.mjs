@@ -68,13 +68,13 @@ async function main() {
     const titles = content.strategies.map((s) => s.title);
     const heard = titles.find((title) => plain(strategy.prompt()).includes(plain(title)));
     check(Boolean(heard), `strategy speech names a strategy from the content (${heard})`);
-    says(strategy, message(content, "strategy.offer_next"), "strategy offers another");
+    says(strategy, message(content, "strategy.offer_more"), "strategy offers the longer version or another");
     check(strategy.cardTitle() === heard, "strategy card title");
     check(!ended(strategy), "strategy keeps the session open");
 
-    const another = await alexa.utter("yes");
+    const another = await alexa.utter("another one");
     const next = titles.find((title) => plain(another.prompt()).includes(plain(title)));
-    check(Boolean(next) && next !== heard, `yes gives another strategy (${next})`);
+    check(Boolean(next) && next !== heard, `"another one" gives a different strategy (${next})`);
 
     const letter = await alexa.utter("read the letter");
     says(

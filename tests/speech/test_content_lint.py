@@ -92,24 +92,15 @@ def longest(values: tuple[str, ...] | list[str]) -> str:
 
 def launch_turns(c: Catalog) -> Iterator[Turn]:
     menu = c.say("menu.reprompt")
-    yield Turn("welcome.new", c.say("welcome.new"), menu)
-    yield Turn("welcome.returning", c.say("welcome.returning"), menu)
     title = longest([s.title for s in c.strategies])
-    yield Turn(
-        "welcome.focus",
-        join(c.say("welcome.returning_short"), c.say("focus.check", title=title)),
-        c.say("focus.check_reprompt", title=title),
-    )
-    for minutes in (1, 45):
-        yield Turn(
-            f"welcome.kid_time_running.{minutes}", c.say("welcome.kid_time_running", count=minutes)
-        )
-    yield Turn("welcome.kid_time_just_started", c.say("welcome.kid_time_just_started"))
     for key in ("greeting.new", "greeting.focus", "greeting.kid_time_running"):
         for variant in range(len(c.pool(key))):
             speech = compose.greeting_ssml(c, key, variant, focus_title=title, kid_time_minutes=45)
             if key == "greeting.kid_time_running":
                 yield Turn(f"{key}[{variant}]", speech)
+                for minutes in (0, 1):  # "only just started", "1 minute"
+                    speech = compose.greeting_ssml(c, key, variant, kid_time_minutes=minutes)
+                    yield Turn(f"{key}[{variant}] {minutes} min", speech)
             elif key == "greeting.focus":
                 yield Turn(f"{key}[{variant}]", speech, c.say("focus.check_reprompt", title=title))
             else:
@@ -196,21 +187,21 @@ def topic_turns(c: Catalog) -> Iterator[Turn]:
 
 
 def comfort_turns(c: Catalog) -> Iterator[Turn]:
-    # Today's handler for "I feel guilty".
-    yield Turn(
-        "guilty today",
-        join(
-            c.say("guilty.comfort"),
-            c.say("guilty.breathe"),
-            ssml.escape(c.mantra),
-            c.say("guilty.reach_out"),
-            c.say("offer.strategy"),
-        ),
-        c.say("offer.strategy_reprompt"),
-    )
     yield Turn(
         "guilty",
         join(compose.feeling_guilty_ssml(c), c.say("guilty.offer")),
+        c.say("guilty.reprompt"),
+    )
+    trigger = longest([t.title for t in c.triggers])
+    yield Turn(
+        "guilty about a trigger",
+        join(
+            c.say("guilty.comfort"),
+            c.say("breath.intro"),
+            compose.breath_ssml(c),
+            c.say("trigger.saved", title=trigger),
+            c.say("guilty.offer"),
+        ),
         c.say("guilty.reprompt"),
     )
     for variant in range(len(c.pool("bad_day.comfort"))):
@@ -256,7 +247,6 @@ def kid_time_turns(c: Catalog) -> Iterator[Turn]:
 def other_turns(c: Catalog) -> Iterator[Turn]:
     menu = c.say("menu.reprompt")
     yield Turn("help", c.say("help"), menu)
-    yield Turn("fallback", c.say("fallback"), menu)
     for attempt in (1, 2, 3):
         speech, reprompt = compose.fallback_ssml(c, attempt)
         yield Turn(f"fallback {attempt}", speech, reprompt)

@@ -260,7 +260,19 @@ def test_plain_text_of_empty_documents() -> None:
 
 def test_plain_text_blank_lines_in_text_are_not_paragraph_breaks() -> None:
     # Only <p> makes a paragraph; literal blank lines are whitespace, as in speech.
-    assert to_plain_text(speak(join("A.", pause(300), "B\n\nC."))) == "A. ... B C."
+    assert to_plain_text(speak(join("A.", pause(1500), "B\n\nC."))) == "A. ... B C."
+
+
+def test_plain_text_short_pause_after_a_full_stop_is_just_the_full_stop() -> None:
+    # The letter pauses after every sentence; its transcript and card read as normal prose.
+    letter_like = paragraph(join(sentence("One."), pause(800), sentence("Two?"), pause(1000)))
+    assert to_plain_text(speak(join(letter_like, "Three."))) == "One. Two?\n\nThree."
+    # Longer pauses, and pauses inside a sentence, still show.
+    assert to_plain_text(speak(join("One.", pause(1001), "Two."))) == "One. ... Two."
+    assert to_plain_text(speak(join("One", pause(800), "two."))) == "One ... two."
+    assert to_plain_text(speak(join("She said &quot;yes.&quot;", pause(500), "Then"))) == (
+        'She said "yes." Then'
+    )
 
 
 def test_plain_text_drops_control_characters_in_its_input() -> None:

@@ -1,4 +1,4 @@
-"""MAMA_STORE=dynamodb against a local DynamoDB-compatible server (moto); never AWS."""
+"""MAMA_STORE=dynamodb against local DynamoDB-compatible servers (dynalite, moto); never AWS."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import uuid
@@ -29,31 +28,22 @@ from skill.storage.dynamodb import DynamoDbStore, _from_dynamodb, _to_dynamodb, 
 from speech.catalog import load_catalogs
 from tests import envelopes as E
 from tests.conftest import Clock, Skill
+from tests.storage.dynamodb_servers import dynalite
 
 boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
 
 US = load_catalogs().for_locale("en-US")
 USER_KEY = hashlib.sha256(E.USER_ID.encode()).hexdigest()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def dynamodb_url() -> Iterator[str]:
-    """A moto server on loopback for this module's tests."""
-    port = _free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    """dynalite, a real DynamoDB-compatible server in its own process, for this module.
+
+    (The versioned-write contract also runs on moto: tests/storage/test_dynamodb_versions.py.)
+    """
+    with dynalite() as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
@@ -221,18 +211,19 @@ def _request_for(user_id: str) -> Any:
 def test_dynamodb_adapter_round_trips_plain_json_types(config: Config) -> None:
     adapter = adapter_from_config(config)
     request = _request_for("amzn1.ask.account.ROUNDTRIP")
-    assert adapter.get_attributes(request_envelope=request) == {}
+    assert adapter.get_attributes(request_envelope=request) == {"_revision": 0}
     attributes = {
         "visits": 3,
         "ratio": 0.25,
         "flag": True,
         "nothing": None,
         "nested": {"list": [1, 2.5, "x"], "empty": {}},
-        "_revision": 7,  # reserved for the store: never saved
+        "_scratch": 7,  # reserved for the store: never saved
     }
     adapter.save_attributes(request_envelope=request, attributes=attributes)
     loaded = adapter.get_attributes(request_envelope=request)
     assert loaded == {
+        "_revision": 1,
         "visits": 3,
         "ratio": 0.25,
         "flag": True,
@@ -242,7 +233,7 @@ def test_dynamodb_adapter_round_trips_plain_json_types(config: Config) -> None:
     assert type(loaded["visits"]) is int and type(loaded["ratio"]) is float
     adapter.delete_attributes(request_envelope=request)
     adapter.delete_attributes(request_envelope=request)  # idempotent
-    assert adapter.get_attributes(request_envelope=request) == {}
+    assert adapter.get_attributes(request_envelope=request) == {"_revision": 0}
 
 
 def test_non_finite_floats_are_refused() -> None:

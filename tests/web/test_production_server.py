@@ -160,7 +160,8 @@ def test_a_chunked_body_over_the_limit_is_413_through_gunicorn(tmp_path: Path) -
         )
         with running.raw(head, chunks + b"0\r\n\r\n") as sock:
             status, headers, body = _answer(sock)
-        assert status == 413 and json.loads(body)["error"] == "request_entity_too_large"
+        assert status == 413 and headers["content-type"] == "application/json"
+        assert json.loads(body)["error"] == "request_entity_too_large"
         store = TinyDBPersistenceAdapter(running.data_dir)
         assert not store.path_for(E.USER_ID).exists()
         # The same body within the limit is served.

@@ -27,7 +27,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def speaker(app: Flask) -> OfflineSpeaker:
-    found = app.extensions["mama_moments"]["speaker"]
+    found = app.extensions["mama_moments"]["speaker_for"]()
     assert isinstance(found, OfflineSpeaker)
     return found
 

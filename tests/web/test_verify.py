@@ -7,6 +7,7 @@ import dataclasses
 import http.server
 import ipaddress
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -295,6 +296,16 @@ class _CertHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _QuietHTTPSServer(http.server.ThreadingHTTPServer):
+    """The verifier hangs up on purpose (too large, too slow): a reset is expected, not news."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 def _self_signed_localhost(directory: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
@@ -331,7 +342,7 @@ def _self_signed_localhost(directory: Path) -> tuple[Path, Path]:
 def https_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A loopback HTTPS server; yields its base URL and the CA file that trusts it."""
     cert_path, key_path = _self_signed_localhost(tmp_path_factory.mktemp("tls"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CertHandler)
+    server = _QuietHTTPSServer(("127.0.0.1", 0), _CertHandler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_path, key_path)
     server.socket = context.wrap_socket(server.socket, server_side=True)

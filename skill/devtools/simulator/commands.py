@@ -24,7 +24,15 @@ from skill.devtools.simulator.conversation import (
 from skill.devtools.simulator.envelopes import EnvelopeFactory
 from skill.devtools.simulator.matcher import SlotValue, UtteranceMatcher
 from skill.devtools.simulator.model import ModelError, load_model
-from skill.devtools.simulator.replay import load_replay, replay_from_turns, run_replay
+from skill.devtools.simulator.replay import (
+    ReplayResult,
+    compare_turns,
+    load_replay,
+    load_skill_io,
+    replay_from_turns,
+    run_replay,
+    to_ask_replay,
+)
 
 
 @contextmanager
@@ -205,12 +213,56 @@ def chat_command(
 @_url_option
 @_skill_id_option
 @click.option("--user", default=None, help="Alexa user id (default: a fresh one).")
-def replay_command(file: Path, url: str | None, skill_id: str | None, user: str | None) -> None:
-    """Run a replay FILE and compare; exit code 1 with a diff on mismatch."""
+@click.option(
+    "--export-ask",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write FILE as an 'ask dialog --replay' file (needs --skill-id) instead of running it.",
+)
+@click.option(
+    "--against-skill-io",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Check FILE's expectations on an 'ask dialog --save-skill-io' capture instead.",
+)
+def replay_command(
+    file: Path,
+    url: str | None,
+    skill_id: str | None,
+    user: str | None,
+    export_ask: Path | None,
+    against_skill_io: Path | None,
+) -> None:
+    """Run a replay FILE and compare; exit code 1 with a diff on mismatch.
+
+    FILE is one of our dialogs (tests/dialogs/) or an ASK CLI replay file (userInput list).
+    """
+    if export_ask is not None and against_skill_io is not None:
+        raise click.UsageError("give --export-ask or --against-skill-io, not both")
     try:
         data = load_replay(file)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    if export_ask is not None:
+        if not skill_id:
+            raise click.UsageError(
+                "--export-ask needs the real skill's id: --skill-id amzn1.ask.skill.… "
+                "(or MAMA_SKILL_ID); ask dialog reads it from the file"
+            )
+        try:
+            exported = to_ask_replay(data, skill_id)
+        except ValueError as exc:
+            raise click.ClickException(f"{file}: {exc}") from None
+        export_ask.write_text(json.dumps(exported, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        click.echo(f"wrote {export_ask}: ask dialog --replay {export_ask}")
+        return
+    if against_skill_io is not None:
+        try:
+            result = compare_turns(data, load_skill_io(against_skill_io))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        _report(f"{file} against {against_skill_io}", result, None)
+        return
     locale = str(data.get("locale") or "en-US")
     user_id = user or str(data.get("user") or f"amzn1.ask.account.REPLAY-{uuid.uuid4()}")
     with (
@@ -220,10 +272,15 @@ def replay_command(file: Path, url: str | None, skill_id: str | None, user: str 
         conversation = _conversation(transport, sent_id, locale, user_id)
         result = run_replay(data, conversation)
         conversation.end()
+    _report(str(file), result, url)
+
+
+def _report(what: str, result: ReplayResult, url: str | None) -> None:
+    """Print a replay's outcome; exit 1 on any mismatch."""
     if result.ok:
-        click.echo(f"{file}: {len(result.turns)} turns OK")
+        click.echo(f"{what}: {len(result.turns)} turns OK")
         return
-    click.echo(f"{file}: {len(result.mismatches)} mismatch(es)")
+    click.echo(f"{what}: {len(result.mismatches)} mismatch(es)")
     for line in result.mismatches:
         click.echo(f"  {line}")
     click.echo(result.diff())

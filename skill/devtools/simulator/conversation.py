@@ -157,7 +157,8 @@ class Turn:
         }
 
 
-def _turn(utterance: str, match: Match, request: JSON, status: int, body: Any) -> Turn:
+def turn_from_exchange(utterance: str, match: Match, request: JSON, status: int, body: Any) -> Turn:
+    """A :class:`Turn` from one request and what came back (HTTP status and parsed body)."""
     turn = Turn(utterance, match.intent, dict(match.slots), request, status, None)
     if match.unsure:
         turn.did_you_mean = match.alternatives
@@ -221,7 +222,7 @@ class Conversation:
             self.session = self.factory.new_session()
         request = self.factory.request_for(match, self.session, self.matcher.model)
         status, body = self.transport.post(request)
-        turn = _turn(utterance, match, request, status, body)
+        turn = turn_from_exchange(utterance, match, request, status, body)
         self.turns.append(turn)
         if turn.ended:
             self.session = None
@@ -236,7 +237,7 @@ class Conversation:
             return None
         request = self.factory.session_ended_request(self.session, reason)
         status, body = self.transport.post(request)
-        turn = _turn("", Match("SessionEndedRequest"), request, status, body)
+        turn = turn_from_exchange("", Match("SessionEndedRequest"), request, status, body)
         turn.ended = True
         self.turns.append(turn)
         self.session = None

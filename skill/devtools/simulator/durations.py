@@ -22,7 +22,8 @@ for _unit, _names in {
 #: How many of the next smaller unit one unit holds (for fractions such as "half an hour").
 _SMALLER = {"W": ("D", 7), "D": ("H", 24), "H": ("M", 60), "M": ("S", 60)}
 
-_SMALL_NUMBERS = {
+#: Number words below twenty (clock times use them too).
+SMALL_NUMBERS = {
     word: n
     for n, word in enumerate(
         [
@@ -102,12 +103,12 @@ def _number(tokens: _Tokens) -> Fraction | None:
         tokens.take()
         total = _TENS[word]
         unit = tokens.peek()
-        if unit in _SMALL_NUMBERS and 0 < _SMALL_NUMBERS[unit] < 10:
+        if unit in SMALL_NUMBERS and 0 < SMALL_NUMBERS[unit] < 10:
             tokens.take()
-            total += _SMALL_NUMBERS[unit]
-    elif word in _SMALL_NUMBERS:
+            total += SMALL_NUMBERS[unit]
+    elif word in SMALL_NUMBERS:
         tokens.take()
-        total = _SMALL_NUMBERS[word]
+        total = SMALL_NUMBERS[word]
     elif word in ("a", "an"):
         tokens.take()
         total = 1

@@ -63,7 +63,7 @@ BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
     "AMAZON.StopIntent": (
         "stop", "exit", "goodbye", "bye", "shut up", "be quiet", "that's all", "quit", "i'm done",
         "that's enough", "stop it", "bye bye", "good night", "see you", "that's it", "leave",
-        "i have to go", "talk later", "enough",
+        "i have to go", "talk later", "enough", "that is all", "that will be all",
     ),
     "AMAZON.CancelIntent": (
         "cancel", "never mind", "nevermind", "forget it", "don't bother", "scratch that", "abort",

@@ -8,6 +8,11 @@ followed by one ``slot[<name>]`` column per slot. JSON (the SMAPI annotation bod
 
 Expected slot values are what Alexa would send: the spoken words for custom slots, ISO-8601 for
 ``AMAZON.DURATION``.
+
+``nlu-export`` writes every shipped set in both formats, checked against its locale's model
+(an intent or slot the model lacks would make Amazon's evaluation fail), ready for
+``ask smapi update-annotations-for-nlu-annotation-sets`` (``--content-type application/json``
+or ``text/csv``) and then ``ask smapi create-nlu-evaluations``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import click
 
 from skill.devtools.simulator.constants import FALLBACK_INTENT
 from skill.devtools.simulator.matcher import Match, UtteranceMatcher
+from skill.devtools.simulator.model import InteractionModel
 from skill.devtools.simulator.text import _key
 
 _CSV_HEAD = ("utterance", "referenceTimestamp", "intent")
@@ -150,6 +156,32 @@ def to_csv(annotations: Sequence[Annotation]) -> str:
             [a.utterance, a.reference_timestamp, a.intent, *(a.slots.get(n, "") for n in names)]
         )
     return out.getvalue()
+
+
+def not_in_model(annotations: Iterable[Annotation], model: InteractionModel) -> list[str]:
+    """Intents and slots the annotations expect that ``model`` does not declare."""
+    problems: list[str] = []
+    for a in annotations:
+        declared = model.intent(a.intent)
+        if declared is None:
+            problems.append(
+                f"{a.utterance!r}: intent {a.intent} is not in the {model.locale} model"
+            )
+            continue
+        for name in sorted(a.slots):
+            if declared.slot(name) is None:
+                problems.append(f"{a.utterance!r}: {a.intent} has no slot {name!r}")
+    return problems
+
+
+def export_set(annotations: Sequence[Annotation], out: Path, stem: str) -> tuple[Path, Path]:
+    """Write ``<stem>.json`` (the SMAPI body) and ``<stem>.csv`` (the console's) under ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, csv_path = out / f"{stem}.json", out / f"{stem}.csv"
+    text = json.dumps(to_json(annotations), indent=2, ensure_ascii=False) + "\n"
+    json_path.write_text(text, encoding="utf-8")
+    csv_path.write_text(to_csv(annotations), encoding="utf-8")
+    return json_path, csv_path
 
 
 @dataclass
@@ -341,3 +373,52 @@ def nlu_eval_command(
         if worst < threshold:
             click.echo(f"below the threshold {threshold:.0%}", err=True)
             sys.exit(1)
+
+
+@click.command("nlu-export")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for <locale>.json and <locale>.csv (created if missing).",
+)
+@click.option(
+    "--annotations",
+    "source",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of <locale>.csv sets (default: interaction_models/annotations).",
+)
+def nlu_export_command(out: Path, source: Path | None) -> None:
+    """Write every held-out set in the Alexa NLU Evaluation Tool's JSON and CSV formats."""
+    from skill.devtools.simulator.model import ModelError, load_model
+
+    folder = source or annotations_dir()
+    if folder is None:
+        raise click.ClickException("no annotation sets found; pass --annotations FOLDER")
+    sets = sorted(p for p in folder.iterdir() if p.suffix in (".csv", ".json"))
+    sets = [p for p in sets if _locale_from_name(p)]
+    if not sets:
+        raise click.ClickException(f"{folder}: no <locale>.csv or <locale>.json sets")
+    problems: list[str] = []
+    ready: list[tuple[str, list[Annotation]]] = []
+    for path in sets:
+        locale = str(_locale_from_name(path))
+        try:
+            annotations = read_annotations(path)
+            model = load_model(locale)
+        except (AnnotationError, ModelError) as exc:
+            raise click.ClickException(str(exc)) from None
+        found = not_in_model(annotations, model)
+        problems.extend(f"{path.name}: {p}" for p in found)
+        ready.append((locale, annotations))
+    if problems:
+        raise click.ClickException("not exported:\n  " + "\n  ".join(problems))
+    for locale, annotations in ready:
+        json_path, csv_path = export_set(annotations, out, locale)
+        click.echo(f"{locale}: {len(annotations)} annotations -> {json_path}, {csv_path}")
+    click.echo(
+        "upload one with: ask smapi update-annotations-for-nlu-annotation-sets -s SKILL_ID "
+        "--annotation-id ANNOTATION_ID --content-type application/json "
+        f"--update-nlu-annotation-set-annotations-request file:{out / 'en-US.json'}"
+    )

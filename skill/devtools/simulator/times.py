@@ -9,28 +9,10 @@ from __future__ import annotations
 
 import re
 
+from skill.devtools.simulator.durations import SMALL_NUMBERS
 from skill.devtools.simulator.text import normalize
 
-_HOURS = {
-    word: n
-    for n, word in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-        ]
-    )
-}
+_HOURS = {word: n for word, n in SMALL_NUMBERS.items() if n <= 12}
 _MINUTES = {
     "o five": 5, "oh five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty five": 25,
     "thirty": 30, "forty": 40, "forty five": 45, "fifty": 50, "fifty five": 55,

@@ -1,0 +1,236 @@
+"""MAMA_DURABILITY: each mode calls exactly the fsyncs it promises, and ``off`` stays kill-safe.
+
+The fsyncs are counted by wrapping ``os.fsync`` (the function ``skill.storage`` calls) and noting
+whether each descriptor is a folder or a file; the kill tests really SIGKILL a forked writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import os
+import random
+import signal
+import stat
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from skill.config import DURABILITY_MODES, Config, ConfigError, Durability
+from skill.storage import StaleWriteError, TinyDBPersistenceAdapter, adapter_from_config
+from skill.storage.files import atomic_write_bytes
+
+CTX = multiprocessing.get_context("fork")
+USER = "amzn1.ask.account.DURABLE"
+OTHER = "amzn1.ask.account.DURABLE2"
+
+
+@pytest.fixture
+def fsyncs(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Counts of ``os.fsync`` calls by what was synced: ``"file"`` or ``"folder"``."""
+    counts: Counter[str] = Counter()
+    real = os.fsync
+
+    def counting(fd: int) -> None:
+        counts["folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"] += 1
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", counting)
+    return counts
+
+
+def ready_store(tmp_path: Path, durability: Durability) -> TinyDBPersistenceAdapter:
+    adapter = TinyDBPersistenceAdapter(tmp_path, durability=durability)
+    adapter.ensure_ready()
+    return adapter
+
+
+def counted(fsyncs: Counter[str], action: Callable[[], object]) -> dict[str, int]:
+    fsyncs.clear()
+    action()
+    return {"file": fsyncs["file"], "folder": fsyncs["folder"]}
+
+
+# What each mode promises, per kind of write (the user's sub-folder already exists).
+PROMISES: dict[Durability, dict[str, dict[str, int]]] = {
+    "full": {
+        "create": {"file": 1, "folder": 1},
+        "update": {"file": 1, "folder": 1},
+        "delete": {"file": 0, "folder": 1},
+    },
+    "normal": {
+        "create": {"file": 1, "folder": 1},
+        "update": {"file": 1, "folder": 0},
+        "delete": {"file": 0, "folder": 1},
+    },
+    "off": {
+        "create": {"file": 0, "folder": 0},
+        "update": {"file": 0, "folder": 0},
+        "delete": {"file": 0, "folder": 0},
+    },
+}
+
+
+@pytest.mark.parametrize("durability", DURABILITY_MODES)
+def test_each_mode_calls_the_fsyncs_it_promises(
+    tmp_path: Path, fsyncs: Counter[str], durability: Durability
+) -> None:
+    adapter = ready_store(tmp_path, durability)
+    promise = PROMISES[durability]
+    # Put the user's sub-folder in place first, so "create" counts only the user file itself.
+    adapter.path_for(USER).parent.mkdir(parents=True)
+
+    assert counted(fsyncs, lambda: adapter.save(USER, {"v": 1})) == promise["create"]
+    assert (
+        counted(fsyncs, lambda: adapter.save(USER, {"_revision": 1, "v": 2})) == promise["update"]
+    )
+    assert adapter.load(USER) == {"v": 2, "_revision": 2}
+    assert counted(fsyncs, lambda: adapter.load(USER)) == {"file": 0, "folder": 0}
+    assert counted(fsyncs, lambda: adapter.delete(USER)) == promise["delete"]
+    assert adapter.load(USER) == {"_revision": 0}
+
+
+@pytest.mark.parametrize(("durability", "folders"), [("full", 2), ("normal", 2), ("off", 0)])
+def test_a_new_sub_folder_is_synced_unless_off(
+    tmp_path: Path, fsyncs: Counter[str], durability: Durability, folders: int
+) -> None:
+    adapter = ready_store(tmp_path, durability)
+    assert not adapter.path_for(OTHER).parent.exists()
+    # The new sub-folder's entry in users/ (one folder fsync), then the user file's own.
+    seen = counted(fsyncs, lambda: adapter.save(OTHER, {"v": 1}))
+    assert seen == {"file": 0 if durability == "off" else 1, "folder": folders}
+    assert adapter.load(OTHER) == {"v": 1, "_revision": 1}
+
+
+def test_normal_syncs_the_folder_again_after_the_file_was_removed(
+    tmp_path: Path, fsyncs: Counter[str]
+) -> None:
+    adapter = ready_store(tmp_path, "normal")
+    adapter.save(USER, {"v": 1})
+    adapter.delete(USER)
+    # The name is new again, so its creation must reach the disk like the first one.
+    assert counted(fsyncs, lambda: adapter.save(USER, {"v": 3})) == {"file": 1, "folder": 1}
+
+
+def test_the_older_durable_flag_still_means_full_or_off(
+    tmp_path: Path, fsyncs: Counter[str]
+) -> None:
+    target = tmp_path / "x.json"
+    assert counted(fsyncs, lambda: atomic_write_bytes(target, b"1", durable=False)) == {
+        "file": 0,
+        "folder": 0,
+    }
+    assert counted(fsyncs, lambda: atomic_write_bytes(target, b"2")) == {"file": 1, "folder": 1}
+    assert target.read_bytes() == b"2"
+    adapter = TinyDBPersistenceAdapter(tmp_path / "store", durable=False)
+    assert adapter.durability == "off" and not adapter.durable
+    adapter.durable = True
+    assert adapter.durability == "full"
+
+
+# settings
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(None, "full"), ("", "full"), ("full", "full"), (" Normal ", "normal"), ("OFF", "off")],
+)
+def test_mama_durability_is_read_from_the_environment(raw: str | None, expected: str) -> None:
+    env = {} if raw is None else {"MAMA_DURABILITY": raw}
+    assert Config.from_env(env).durability == expected
+
+
+@pytest.mark.parametrize("raw", ["none", "fsync", "0", "extra"])
+def test_an_unknown_durability_is_a_clear_error(raw: str) -> None:
+    with pytest.raises(ConfigError, match="MAMA_DURABILITY must be one of full, normal, off"):
+        Config.from_env({"MAMA_DURABILITY": raw})
+
+
+@pytest.mark.parametrize("durability", DURABILITY_MODES)
+def test_the_configured_store_uses_the_mode(tmp_path: Path, durability: Durability) -> None:
+    adapter = adapter_from_config(Config(data_dir=tmp_path, durability=durability))
+    assert isinstance(adapter, TinyDBPersistenceAdapter)
+    assert adapter.durability == durability
+
+
+# kill-safety without any fsync
+
+
+def _die_after(data_dir: Path, point: str, durability: Durability) -> None:
+    """Save, but SIGKILL ourselves just before (``"before"``) or after (``"after"``) the
+    rename that publishes the new file."""
+    real = os.replace
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        if point == "after":
+            real(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    os.replace = crash  # type: ignore[assignment]  # the os module skill.storage uses
+    adapter = TinyDBPersistenceAdapter(data_dir, durability=durability)
+    attrs = adapter.load(USER)
+    attrs["v"] = "new"
+    adapter.save(USER, attrs)
+    os._exit(3)  # pragma: no cover - the save must never finish
+
+
+@pytest.mark.parametrize("durability", DURABILITY_MODES)
+@pytest.mark.parametrize(("point", "expected"), [("before", "old"), ("after", "new")])
+def test_a_killed_writer_leaves_the_old_or_the_new_file_whole(
+    tmp_path: Path, durability: Durability, point: str, expected: str
+) -> None:
+    adapter = ready_store(tmp_path, durability)
+    adapter.save(USER, {"v": "old"})
+    child = CTX.Process(target=_die_after, args=(tmp_path, point, durability))
+    child.start()
+    child.join(10)
+    assert child.exitcode == -signal.SIGKILL
+    # No fsync in "off", yet the kernel kept what the dead process wrote: a whole file.
+    record = json.loads(adapter.path_for(USER).read_bytes())
+    assert record["user"]["1"]["attributes"] == {"v": expected}
+    assert adapter.check() == []
+    assert adapter.load(USER)["v"] == expected
+
+
+def _hammer(data_dir: Path, users: list[str]) -> None:
+    adapter = TinyDBPersistenceAdapter(data_dir, durability="off")
+    padding = "x" * 2000  # bigger files widen the window a kill can land in
+    i = 0
+    while True:
+        user_id = users[i % len(users)]
+        attrs = adapter.load(user_id)
+        attrs["i"] = i
+        attrs["padding"] = padding[: i % 2000]
+        with contextlib.suppress(StaleWriteError):
+            adapter.save(user_id, attrs)
+        i += 1
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_never_corrupts_with_durability_off(tmp_path: Path) -> None:
+    users = [f"amzn1.ask.account.OFF{i}" for i in range(3)]
+    adapter = ready_store(tmp_path, "off")
+    rng = random.Random(4321)
+    kills = 20
+    for _ in range(kills):
+        writers = [CTX.Process(target=_hammer, args=(tmp_path, users)) for _ in range(2)]
+        for w in writers:
+            w.start()
+        time.sleep(rng.uniform(0.02, 0.08))
+        for w in writers:
+            assert w.pid is not None
+            os.kill(w.pid, signal.SIGKILL)
+        for w in writers:
+            w.join(10)
+            assert w.exitcode == -signal.SIGKILL
+        assert adapter.check() == []
+        for user_id in users:
+            adapter.load(user_id)
+        assert not list(adapter.corrupt_dir.iterdir())
+    # The writers really were writing when killed.
+    assert sum(adapter.load(u)["_revision"] for u in users) > 2 * kills
