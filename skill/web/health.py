@@ -13,10 +13,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 from flask import Blueprint, Response, jsonify
 
 from skill.storage.admin import Readiness
+from skill.storage.errors import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +42,15 @@ class StoreHealth:
 
     @classmethod
     def of(cls, adapter: object, *, max_age: float = 1.0) -> StoreHealth:
-        """Health from ``adapter.readiness()``; an adapter without one is always ready."""
+        """Health from ``adapter.readiness()``, else from its ``ensure_ready()`` (the DynamoDB
+        store's: ``StoreError`` while the table is not reachable); else always ready."""
         readiness = getattr(adapter, "readiness", None)
-        return cls(readiness if callable(readiness) else Readiness, max_age=max_age)
+        if callable(readiness):
+            return cls(readiness, max_age=max_age)
+        ensure_ready = getattr(adapter, "ensure_ready", None)
+        if callable(ensure_ready):
+            return cls(partial(_readiness_of, ensure_ready), max_age=max_age)
+        return cls(Readiness, max_age=max_age)
 
     def current(self) -> Readiness:
         """The readiness now (cached for ``max_age``); changes are logged once."""
@@ -61,6 +69,14 @@ class StoreHealth:
                     logger.error("the store is %s: %s", answer.problem, answer.detail)
             self._last, self._checked_at = answer, now
             return answer
+
+
+def _readiness_of(ensure_ready: Callable[[], object]) -> Readiness:
+    try:
+        ensure_ready()
+    except StoreError as exc:
+        return Readiness("unreachable", str(exc))
+    return Readiness()
 
 
 def health_blueprint(health: StoreHealth) -> Blueprint:

@@ -212,12 +212,13 @@ def test_an_overlapping_request_is_re_run_on_fresh_state(
     assert stored["_revision"] == 3  # two overlapping writes, then ours on the third try
 
 
-def test_endless_overlap_gives_up_with_the_busy_answer(
+def test_endless_overlap_gives_up_with_the_spoken_apology(
     store: DynamoDbStore, config: Config, clock: Clock
 ) -> None:
     skill = _skill(InterleavingStore(store, times=1000), config, clock)
     reply = skill.post(E.intent("StartKidTimeIntent", now=clock()))
-    assert reply.status == 503 and reply.body["error"] == "busy"
+    # Issue 12 fault 5: a normal Alexa answer, not an HTTP 503 Alexa would voice on its own.
+    assert reply.status == 200 and reply.text == US.text("error.apology")
     assert "active" not in store.load(E.USER_ID).get("kid_time", {}), "nothing half-written"
 
 
@@ -232,6 +233,15 @@ def test_an_unreachable_table_gets_the_spoken_apology(
     assert E.USER_ID not in caplog.text and user_hash(E.USER_ID) not in caplog.text
     with pytest.raises(StoreError, match="not reachable"):
         store.ensure_ready()
+
+
+def test_readyz_follows_the_table(store: DynamoDbStore, config: Config, clock: Clock) -> None:
+    skill = _skill(store, config, clock)
+    assert skill.client.get("/readyz").status_code == 200
+    store.client.delete_table(TableName=store.table_name)
+    # A fresh app: the first app's answer is kept for a second.
+    ready = _skill(store, config, clock).client.get("/readyz")
+    assert ready.status_code == 503 and ready.get_json()["store"] == "unreachable"
 
 
 def test_ensure_ready_on_a_live_table(store: DynamoDbStore) -> None:
