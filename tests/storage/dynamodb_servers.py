@@ -48,6 +48,17 @@ def fake_aws_environment(env: MutableMapping[str, str], home: Path) -> None:
     env.pop("AWS_PROFILE", None)
 
 
+@pytest.fixture(autouse=True)
+def fake_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Dummy credentials for the test's process; no real AWS profile or config can leak in.
+    Import it into a test module to use it there (it is autouse)."""
+    env: dict[str, str] = {}
+    fake_aws_environment(env, tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
 def _missing(reason: str) -> None:
     """Skip locally, fail in CI (CI must never pass by skipping the real server)."""
     if os.environ.get("CI", "").strip().lower() == "true":

@@ -21,7 +21,7 @@ from skill.storage.keys import user_hash
 from skill.storage.migrate import DynamoDbSide, Side, TinyDBSide, migrate
 from skill.storage.records import StoredRecord
 from tests.clock import START
-from tests.storage.dynamodb_servers import dynalite, fake_aws_environment
+from tests.storage.dynamodb_servers import dynalite, fake_aws, fake_aws_environment  # noqa: F401 (fake_aws is autouse)
 
 pytest.importorskip("boto3")
 # Talks to dynalite in another process; no step depends on the wall clock's date.
@@ -57,15 +57,6 @@ def attributes_of(i: int) -> dict[str, Any]:
 def dynamodb_url() -> Iterator[str]:
     with dynalite() as url:
         yield url
-
-
-@pytest.fixture(autouse=True)
-def fake_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    env: dict[str, str] = {}
-    fake_aws_environment(env, tmp_path)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
 @pytest.fixture

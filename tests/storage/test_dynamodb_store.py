@@ -28,7 +28,7 @@ from skill.storage.dynamodb import DynamoDbStore, _from_dynamodb, _to_dynamodb, 
 from speech.catalog import load_catalogs
 from tests import envelopes as E
 from tests.conftest import Clock, Skill
-from tests.storage.dynamodb_servers import dynalite
+from tests.storage.dynamodb_servers import dynalite, fake_aws  # noqa: F401 (fake_aws is autouse)
 
 boto3 = pytest.importorskip("boto3")
 
@@ -44,16 +44,6 @@ def dynamodb_url() -> Iterator[str]:
     """
     with dynalite() as url:
         yield url
-
-
-@pytest.fixture(autouse=True)
-def fake_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Dummy credentials, and no real AWS profile or config file can leak in."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
 @pytest.fixture

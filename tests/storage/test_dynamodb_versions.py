@@ -27,7 +27,7 @@ from skill.storage.records import FRESH_START_KEY
 from speech.catalog import load_catalogs
 from tests import envelopes as E
 from tests.conftest import Clock, Skill
-from tests.storage.dynamodb_servers import SERVERS, fake_aws_environment
+from tests.storage.dynamodb_servers import SERVERS, fake_aws  # noqa: F401 (fake_aws is autouse)
 
 boto3 = pytest.importorskip("boto3")
 
@@ -39,15 +39,6 @@ USER = "amzn1.ask.account.VERSIONS"
 def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
     with SERVERS[request.param]() as url:
         yield url
-
-
-@pytest.fixture(autouse=True)
-def fake_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    env: dict[str, str] = {}
-    fake_aws_environment(env, tmp_path)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
 @pytest.fixture
