@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_core.exceptions import PersistenceException
 
 from skill.config import Config, ConfigError
 from skill.domain.user import DamagedRecord, normalise
@@ -462,10 +463,17 @@ def _check_dynamodb_settings(config: Config) -> None:
 
 
 def dynamodb_adapter(
-    config: Config, *, validator: Validator = normalise, create_table: bool = True
+    config: Config,
+    *,
+    validator: Validator = normalise,
+    create_table: bool = True,
+    check: bool = True,
 ) -> DynamoDbStore:
     """The DynamoDB-backed adapter: creates the table if missing (unless ``create_table`` is
-    false, then a missing table is a ``StoreError``) and waits until it is ACTIVE."""
+    false, then a missing table is a ``StoreError``) and waits until it is ACTIVE.
+
+    ``check=False`` (with ``create_table=False``) contacts nothing: the adapter of a worker that
+    boots while the table is unreachable, which ``/readyz`` keeps asking about."""
     _check_dynamodb_settings(config)
     try:
         import boto3
@@ -499,15 +507,22 @@ def dynamodb_adapter(
         ),
     }
     resource = session.resource("dynamodb", **where)
-    inner = DynamoDbAdapter(
-        table_name=config.dynamodb_table,
-        partition_key_name=PARTITION_KEY,
-        attribute_name=ATTRIBUTES_FIELD,
-        create_table=create_table,
-        partition_keygen=hashed_user_key,
-        dynamodb_resource=resource,
-    )
+    try:
+        inner = DynamoDbAdapter(
+            table_name=config.dynamodb_table,
+            partition_key_name=PARTITION_KEY,
+            attribute_name=ATTRIBUTES_FIELD,
+            create_table=create_table,
+            partition_keygen=hashed_user_key,
+            dynamodb_resource=resource,
+        )
+    except PersistenceException as exc:  # its CreateTable call, when the table is unreachable
+        raise StoreError(
+            f"DynamoDB table {config.dynamodb_table} cannot be created: {exc}"
+        ) from None
     store = DynamoDbStore(inner, session.client("dynamodb", **where), validator=validator)
+    if not check:
+        return store
     if create_table:
         store.wait_until_active()
     else:

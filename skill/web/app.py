@@ -115,18 +115,22 @@ class AlexaEndpoint:
 
 
 def open_store(config: Config) -> AbstractPersistenceAdapter:
-    """The configured store; a TinyDB folder that is not ready yet is opened all the same.
+    """The configured store; one that is not ready yet is opened all the same.
 
-    Its readiness is asked again by ``/readyz`` (and writes fail into the spoken apology) until
-    the folder can be written, so a worker that boots while the disk is read-only serves reads
-    instead of exiting, which would make gunicorn's master give up on the whole service.
+    Its readiness is asked again by ``/readyz`` (and what fails gets the spoken apology) until
+    it recovers: a worker that boots while the disk is read-only serves reads, and one that
+    boots while the DynamoDB table is unreachable apologises, instead of exiting, which would
+    make gunicorn's master give up on the whole service.
     """
     try:
         return adapter_from_config(config)
     except StoreError as exc:
-        if config.store != "tinydb":
-            raise
-        logger.error("the store is not ready (%s): reads are served, writes apologised for", exc)
+        logger.error("the store is not ready (%s): what it cannot do is apologised for", exc)
+        if config.store == "dynamodb":
+            # Imported here: boto3 is an optional extra, loaded only for this store.
+            from skill.storage.dynamodb import dynamodb_adapter
+
+            return dynamodb_adapter(config, create_table=False, check=False)
         return TinyDBPersistenceAdapter(config.data_dir, durability=config.durability)
 
 

@@ -27,7 +27,7 @@ from skill.storage.records import FRESH_START_KEY
 from speech.catalog import load_catalogs
 from tests import envelopes as E
 from tests.conftest import Clock, Skill
-from tests.storage.dynamodb_servers import SERVERS, fake_aws  # noqa: F401 (fake_aws is autouse)
+from tests.storage.dynamodb_servers import SERVERS, fake_aws, free_port  # noqa: F401 (fake_aws is autouse)
 
 boto3 = pytest.importorskip("boto3")
 
@@ -303,4 +303,26 @@ def test_a_damaged_item_gets_the_fresh_start_notice_not_the_apology(
     again = skill.post(E.intent("StartKidTimeIntent", {"duration": "PT15M"}, now=clock()))
     assert again.status == 200 and not again.text.startswith(US.text("notice.fresh_start"))
     assert store.load(E.USER_ID)["kid_time"]["active"]["planned_minutes"] == 15
+    assert E.USER_ID not in caplog.text and user_hash(E.USER_ID) not in caplog.text
+
+
+def test_a_worker_boots_while_the_table_is_unreachable(
+    tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Fault 1 on DynamoDB: nothing listens at the endpoint, yet the app boots, apologises,
+    reports itself not ready, and never logs who asked."""
+    config = Config(
+        store="dynamodb",
+        dynamodb_endpoint_url=f"http://127.0.0.1:{free_port()}",
+        dynamodb_table="mama-unreachable",
+        verify_signatures=False,
+        data_dir=tmp_path / "data",
+    )
+    app = create_app(config, deps=Deps(clock=clock, rng=random.Random(7)))
+    skill = Skill(app, app.test_client(), clock, config.data_dir)
+    reply = skill.post(E.launch(now=clock()))
+    assert reply.status == 200 and reply.text.startswith(US.text("error.apology"))
+    assert skill.client.get("/livez").status_code == 200
+    ready = skill.client.get("/readyz")
+    assert ready.status_code == 503 and ready.get_json()["store"] == "unreachable"
     assert E.USER_ID not in caplog.text and user_hash(E.USER_ID) not in caplog.text
