@@ -331,16 +331,7 @@ class DynamoDbStore(AbstractPersistenceAdapter):
 
     def scan(self, page_size: int = BATCH_GET_LIMIT) -> Iterator[list[tuple[str, Any]]]:
         """Every item, a page at a time: ``[(key, StoredRecord or a reason it is damaged)]``."""
-        start: dict[str, Any] | None = None
-        while True:
-            kwargs: dict[str, Any] = {"TableName": self.table_name, "Limit": page_size}
-            kwargs.update(_USERS_ONLY)
-            if start is not None:
-                kwargs["ExclusiveStartKey"] = start
-            try:
-                answer = self.client.scan(ConsistentRead=True, **kwargs)
-            except Exception as exc:
-                raise StoreError(f"DynamoDB Scan failed: {_error_code(exc)}") from None
+        for answer in self._scan_pages(Limit=page_size):
             page: list[tuple[str, Any]] = []
             for item in answer.get("Items", []):
                 try:
@@ -348,27 +339,26 @@ class DynamoDbStore(AbstractPersistenceAdapter):
                 except _DamagedItem as exc:
                     page.append((item[PARTITION_KEY]["S"], exc.reason))
             yield page
-            start = answer.get("LastEvaluatedKey")
-            if not start:
-                return
 
     def count(self) -> int:
         """How many items the table holds (a counting scan: DynamoDB's ItemCount lags hours)."""
-        total = 0
+        return sum(int(answer.get("Count", 0)) for answer in self._scan_pages(Select="COUNT"))
+
+    def _scan_pages(self, **options: Any) -> Iterator[dict[str, Any]]:
+        """Scan's answers over the users (never the evidence), following LastEvaluatedKey."""
         start: dict[str, Any] | None = None
         while True:
-            kwargs: dict[str, Any] = {"TableName": self.table_name, "Select": "COUNT"}
-            kwargs.update(_USERS_ONLY)
+            kwargs: dict[str, Any] = {"TableName": self.table_name, **options, **_USERS_ONLY}
             if start is not None:
                 kwargs["ExclusiveStartKey"] = start
             try:
-                answer = self.client.scan(ConsistentRead=True, **kwargs)
+                answer: dict[str, Any] = self.client.scan(ConsistentRead=True, **kwargs)
             except Exception as exc:
                 raise StoreError(f"DynamoDB Scan failed: {_error_code(exc)}") from None
-            total += int(answer.get("Count", 0))
+            yield answer
             start = answer.get("LastEvaluatedKey")
             if not start:
-                return total
+                return
 
     def ensure_ready(self) -> None:
         """The table is reachable and ACTIVE; ``StoreError`` saying why when it is not.
