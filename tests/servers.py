@@ -1,14 +1,48 @@
-"""Waiting for a server the tests started in another process."""
+"""Servers the tests start in another process: a free port, gunicorn, waiting until healthy."""
 
 from __future__ import annotations
 
+import signal
+import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 
 import requests
 
 #: Generous: gunicorn workers booting together on a busy 2-core machine can take many seconds.
 START_UP_SECONDS = 90.0
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, read, released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(arguments: list[str], env: Mapping[str, str]) -> Iterator[str]:
+    """gunicorn from this venv with ``arguments`` on a free port; yields its base URL once it is
+    healthy, and stops it with SIGTERM afterwards."""
+    port = free_port()
+    command = [str(Path(sys.executable).with_name("gunicorn")), *arguments]
+    process = subprocess.Popen(
+        [*command, "--bind", f"127.0.0.1:{port}"],
+        env=dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
 
 
 def wait_until_healthy(

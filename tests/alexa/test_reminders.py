@@ -5,7 +5,6 @@ time zone."""
 from __future__ import annotations
 
 import random
-import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from tests import envelopes as E
 from tests.alexa_api_server import FakeAlexaApi, running
 from tests.alexa_pki import test_pki
 from tests.conftest import Clock, Reply, Skill
+from tests.servers import free_port
 
 CATALOGS = load_catalogs()
 US = CATALOGS.for_locale("en-US")
@@ -36,12 +36,6 @@ WEEKDAYS_RULE = "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=17;BYMINUTE=30;BYSECOND
 def api() -> Iterator[FakeAlexaApi]:
     with running(FakeAlexaApi(time_zone="America/New_York")) as server:
         yield server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def repeat_slot(value_id: str, spoken: str) -> dict[str, Any]:

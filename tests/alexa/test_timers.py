@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import socket
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from tests import envelopes as E
 from tests.alexa_api_server import FakeAlexaApi, running
 from tests.alexa_pki import test_pki
 from tests.conftest import Clock, Reply, Skill
+from tests.servers import free_port
 
 CATALOGS = load_catalogs()
 US = CATALOGS.for_locale("en-US")
@@ -64,13 +64,6 @@ def done(skill: Skill, api: FakeAlexaApi, **kw: Any) -> Reply:
 
 def directives(reply: Reply, kind: str) -> list[dict[str, Any]]:
     return [d for d in reply.response.get("directives") or [] if d.get("type") == kind]
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound, read, released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- permission granted: the timer is created, and cancelled on "we're done" --------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, MutableMapping
@@ -22,19 +21,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.servers import free_port
+
 E2E_DIR = Path(__file__).resolve().parents[1] / "e2e"
 DYNALITE_CLI = E2E_DIR / "node_modules" / "dynalite" / "cli.js"
 START_UP_SECONDS = 30.0
 #: Tables leave CREATING this fast (dynalite's default is 500 ms; AWS takes seconds): the
 #: store waits for ACTIVE either way, a test should not.
 CREATE_TABLE_MS = 20
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def fake_aws_environment(env: MutableMapping[str, str], home: Path) -> None:

@@ -9,9 +9,6 @@ record would reach the kept-sessions cap, so a fast machine cannot make pruning 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -30,8 +27,8 @@ from skill.domain.user import MAX_SESSIONS
 from skill.storage.dynamodb import dynamodb_adapter
 from skill.storage.keys import user_hash
 from tests import envelopes as E
-from tests.servers import wait_until_healthy
-from tests.storage.dynamodb_servers import dynalite, fake_aws_environment, free_port
+from tests.servers import gunicorn
+from tests.storage.dynamodb_servers import dynalite, fake_aws_environment
 
 pytest.importorskip("boto3")
 
@@ -62,7 +59,6 @@ def server(tmp_path: Path, aws_env: dict[str, str]) -> Iterator[tuple[str, Confi
             dynamodb_endpoint_url=dynamodb_url,
             dynamodb_table=f"mama-load-{uuid.uuid4().hex[:12]}",
         )
-        port = free_port()
         env = {
             **os.environ,
             **aws_env,
@@ -72,28 +68,9 @@ def server(tmp_path: Path, aws_env: dict[str, str]) -> Iterator[tuple[str, Confi
             "MAMA_DATA_DIR": str(tmp_path / "data"),
             "MAMA_VERIFY_SIGNATURES": "0",
         }
-        gunicorn = Path(sys.executable).with_name("gunicorn")
         # The four workers start together on a missing table: they race to create it.
-        process = subprocess.Popen(
-            [
-                str(gunicorn),
-                "--workers",
-                str(WORKERS),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "skill.app:create_app()",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_healthy(url, process)
+        with gunicorn(["--workers", str(WORKERS), "skill.app:create_app()"], env) as url:
             yield url, config
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
 
 
 #: A record keeps at most MAX_SESSIONS stretches, so a slot moves to a new user before that:

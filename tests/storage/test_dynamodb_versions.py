@@ -27,7 +27,8 @@ from skill.storage.records import FRESH_START_KEY
 from speech.catalog import load_catalogs
 from tests import envelopes as E
 from tests.conftest import Clock, Skill
-from tests.storage.dynamodb_servers import SERVERS, fake_aws, free_port  # noqa: F401 (fake_aws is autouse)
+from tests.servers import free_port
+from tests.storage.dynamodb_servers import SERVERS, fake_aws  # noqa: F401 (fake_aws is autouse)
 
 boto3 = pytest.importorskip("boto3")
 

@@ -22,20 +22,13 @@ import requests
 
 from skill.storage import TinyDBPersistenceAdapter
 from tests import envelopes as E
-from tests.servers import wait_until_healthy
+from tests.servers import free_port, wait_until_healthy
 
 BODY_TIMEOUT_S = 2
 WORKERS = 2
 
 # The server checks timestamps against the real clock, so the envelopes use it too.
 pytestmark = [pytest.mark.slow, pytest.mark.real_clock]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Server:
@@ -79,7 +72,7 @@ def _answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
 
 
 def _start(data_dir: Path, *, prefix: list[str] | None = None, **env: str) -> Server:
-    port = _free_port()
+    port = free_port()
     settings = {
         **os.environ,
         "MAMA_DATA_DIR": str(data_dir),

@@ -4,10 +4,6 @@ configured as `make serve-prod` does (skill/web/gunicorn_conf.py)."""
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -18,7 +14,7 @@ import requests
 
 from skill.storage import TinyDBPersistenceAdapter
 from tests import envelopes as E
-from tests.servers import wait_until_healthy
+from tests.servers import gunicorn
 
 WORKERS = 3
 CLIENTS = 4
@@ -28,41 +24,14 @@ REQUESTS_PER_CLIENT = 25
 pytestmark = [pytest.mark.slow, pytest.mark.real_clock]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A gunicorn server like `make serve-prod`, with signature checks off for this client."""
     data_dir = tmp_path / "data"
-    port = _free_port()
     env = {**os.environ, "MAMA_DATA_DIR": str(data_dir), "MAMA_VERIFY_SIGNATURES": "0"}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [
-            str(gunicorn),
-            "-c",
-            "python:skill.web.gunicorn_conf",
-            "--workers",
-            str(WORKERS),
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, process)
+    arguments = ["-c", "python:skill.web.gunicorn_conf", "--workers", str(WORKERS)]
+    with gunicorn(arguments, env) as url:
         yield url, data_dir
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 def _post(session: requests.Session, url: str, envelope: dict[str, object]) -> dict[str, object]:
