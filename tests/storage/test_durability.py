@@ -6,14 +6,11 @@ whether each descriptor is a folder or a file; the kill tests really SIGKILL a f
 
 from __future__ import annotations
 
-import contextlib
 import json
 import multiprocessing
 import os
-import random
 import signal
 import stat
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +19,7 @@ from typing import Any
 import pytest
 
 from skill.config import DURABILITY_MODES, Config, ConfigError, Durability
-from skill.storage import StaleWriteError, TinyDBPersistenceAdapter, adapter_from_config
+from skill.storage import TinyDBPersistenceAdapter, adapter_from_config
 from skill.storage.files import atomic_write_bytes
 
 CTX = multiprocessing.get_context("fork")
@@ -195,42 +192,3 @@ def test_a_killed_writer_leaves_the_old_or_the_new_file_whole(
     assert record["user"]["1"]["attributes"] == {"v": expected}
     assert adapter.check() == []
     assert adapter.load(USER)["v"] == expected
-
-
-def _hammer(data_dir: Path, users: list[str]) -> None:
-    adapter = TinyDBPersistenceAdapter(data_dir, durability="off")
-    padding = "x" * 2000  # bigger files widen the window a kill can land in
-    i = 0
-    while True:
-        user_id = users[i % len(users)]
-        attrs = adapter.load(user_id)
-        attrs["i"] = i
-        attrs["padding"] = padding[: i % 2000]
-        with contextlib.suppress(StaleWriteError):
-            adapter.save(user_id, attrs)
-        i += 1
-
-
-@pytest.mark.slow
-def test_sigkill_at_random_never_corrupts_with_durability_off(tmp_path: Path) -> None:
-    users = [f"amzn1.ask.account.OFF{i}" for i in range(3)]
-    adapter = ready_store(tmp_path, "off")
-    rng = random.Random(4321)
-    kills = 20
-    for _ in range(kills):
-        writers = [CTX.Process(target=_hammer, args=(tmp_path, users)) for _ in range(2)]
-        for w in writers:
-            w.start()
-        time.sleep(rng.uniform(0.02, 0.08))
-        for w in writers:
-            assert w.pid is not None
-            os.kill(w.pid, signal.SIGKILL)
-        for w in writers:
-            w.join(10)
-            assert w.exitcode == -signal.SIGKILL
-        assert adapter.check() == []
-        for user_id in users:
-            adapter.load(user_id)
-        assert not list(adapter.corrupt_dir.iterdir())
-    # The writers really were writing when killed.
-    assert sum(adapter.load(u)["_revision"] for u in users) > 2 * kills
