@@ -6,11 +6,16 @@ A user file holds TinyDB's layout around one record::
 
 ``attributes`` is what handlers see; keys starting with ``_`` belong to the store and are
 never written (``"_revision"`` carries the revision between load and save).
+
+A file written with ``MAMA_DURABILITY=off`` may be overwritten in place, so it starts with a
+checksum of the rest (:func:`dumps_checked`): ``{"_check":"<crc32 hex>","user":...}`` plus
+padding. A reader that catches such a write half done sees a wrong checksum and reads again.
 """
 
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +56,9 @@ def parse_tables(raw: bytes) -> dict[str, Any]:
     """
     if not raw.strip():
         raise DamagedFile("empty file")
+    checked = raw.startswith(CHECK_MARKER)
+    if checked and not _checksum_matches(raw):
+        raise DamagedFile("checksum mismatch (a write caught half done, or a torn file)")
     try:
         data = json.loads(raw)
     except UnicodeDecodeError:
@@ -61,7 +69,35 @@ def parse_tables(raw: bytes) -> dict[str, Any]:
         raise DamagedFile("JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise DamagedFile("top level is not an object")
+    if checked:
+        del data[CHECK_KEY]
     return data
+
+
+CHECK_KEY = "_check"
+#: How a checksummed file starts; 8 hex digits and ``",`` follow, then the checksummed rest.
+CHECK_MARKER = b'{"' + CHECK_KEY.encode() + b'":"'
+_CHECK_END = len(CHECK_MARKER) + 8
+
+
+def dumps_checked(tables: dict[str, Any]) -> bytes:
+    """``dumps(tables)`` with a CRC-32 of everything after it in front (see the module doc)."""
+    body = dumps(tables)
+    if not tables:
+        return body  # "{}" has no rest to put the checksum before
+    rest = body[1:]
+    return b'%s%08x",%s' % (CHECK_MARKER, zlib.crc32(rest), rest)
+
+
+def _checksum_matches(raw: bytes) -> bool:
+    if raw[_CHECK_END : _CHECK_END + 2] != b'",':
+        return False
+    try:
+        expected = int(raw[len(CHECK_MARKER) : _CHECK_END], 16)
+    except ValueError:
+        return False
+    # The padding left by an in-place overwrite of a longer file is not checksummed.
+    return zlib.crc32(raw[_CHECK_END + 2 :].rstrip(b" ")) == expected
 
 
 def shape_problem(tables: dict[str, Any]) -> str | None:
