@@ -49,11 +49,36 @@ def _k_weighting_sos(rate: int) -> NDArray[np.float64]:
     return np.array(sections, dtype=np.float64)
 
 
-def _k_weighted(samples: NDArray[Any], rate: int) -> NDArray[Any]:
-    from scipy.signal import sosfilt
+#: A signal at half the sample rate this small (about -240 dBFS, far below the -70 LUFS gate) keeps
+#: the filters' state out of subnormal numbers: decaying through the pauses' digital silence into
+#: them made the filter ~6x slower (236 ms against 41 ms on the letter).
+_ANTI_SUBNORMAL = 1e-12
+#: Steps (100 ms each) filtered at a time: an even number, so every chunk has an even length and
+#: the alternating anti-subnormal signal stays in phase; small enough to stay in the CPU's cache
+#: instead of touching ~100 MB of fresh temporaries for the letter.
+_CHUNK_STEPS = 20
 
-    filtered: NDArray[Any] = sosfilt(_k_weighting_sos(rate), samples)
-    return filtered
+
+def _step_energies(samples: NDArray[Any], rate: int, step: int, steps: int) -> NDArray[Any]:
+    """The K-weighted energy of each ``step`` samples, ``steps`` of them (silence past the end)."""
+    import numpy as np
+    from scipy.signal import sosfilt, sosfilt_zi
+
+    sos = _k_weighting_sos(rate)
+    state = sosfilt_zi(sos) * 0.0  # the filters at rest
+    energies = np.empty(steps, dtype=np.float64)
+    chunk = np.empty(_CHUNK_STEPS * step, dtype=np.float64)
+    for first in range(0, steps, _CHUNK_STEPS):
+        count = min(_CHUNK_STEPS, steps - first)
+        part = samples[first * step : (first + count) * step]
+        view = chunk[: count * step]
+        view[: len(part)] = part
+        view[len(part) :] = 0.0
+        view[::2] += _ANTI_SUBNORMAL
+        view[1::2] -= _ANTI_SUBNORMAL
+        weighted, state = sosfilt(sos, view, zi=state)
+        energies[first : first + count] = np.square(weighted).reshape(count, step).sum(axis=1)
+    return energies
 
 
 def integrated_loudness(samples: NDArray[Any], rate: int) -> float:
@@ -68,10 +93,7 @@ def integrated_loudness(samples: NDArray[Any], rate: int) -> float:
     step = round(BLOCK_SECONDS * BLOCK_STEP * rate)
     per_block = round(1 / BLOCK_STEP)
     steps = max(per_block, -(-len(samples) // step))
-    padded = np.zeros(steps * step, dtype=samples.dtype)
-    padded[: len(samples)] = samples
-    weighted = _k_weighted(padded, rate)
-    step_energy = np.square(weighted).reshape(steps, step).sum(axis=1, dtype=np.float64)
+    step_energy = _step_energies(samples, rate, step, steps)
     window = np.lib.stride_tricks.sliding_window_view(step_energy, per_block)
     mean_square = window.sum(axis=1) / (step * per_block)
     with np.errstate(divide="ignore"):
