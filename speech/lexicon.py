@@ -48,11 +48,15 @@ class Entry:
     @functools.cached_property
     def pattern(self) -> re.Pattern[str]:
         """The phrase, any case and spacing, with the word as group ``word``."""
+        return re.compile(self._regex(named=True), re.IGNORECASE)
+
+    def _regex(self, *, named: bool) -> str:
         words = self.phrase.split()
         index = [w.lower() for w in words].index(self.word.lower())
         parts = [re.escape(w) for w in words]
-        parts[index] = f"(?P<word>{parts[index]})"
-        return re.compile(r"\b" + r"\s+".join(parts) + r"\b", re.IGNORECASE)
+        if named:
+            parts[index] = f"(?P<word>{parts[index]})"
+        return r"\b" + r"\s+".join(parts) + r"\b"
 
     def alexa_markup(self, spoken: str) -> str:
         """The SSML Alexa gets for the word as written (``spoken`` is already escaped)."""
@@ -88,14 +92,25 @@ class Lexicon:
 
         Idempotent: a marked word is no longer inside one text run with the rest of its phrase.
         """
-        entries = [e for e in self.entries if e.alexa_role or e.alexa_ipa]
-        if not entries:
-            return ssml_text
+        if not self._alexa_entries or self._alexa_phrases.search(ssml_text) is None:
+            return ssml_text  # the usual case: one search instead of one per entry and text run
+        # Only the entries whose phrase occurs somewhere can occur in a text run.
+        entries = [e for e in self._alexa_entries if e.pattern.search(ssml_text)]
         pieces = _TAG.split(ssml_text)
         for i in range(0, len(pieces), 2):  # even pieces are text between tags
             for entry in entries:
                 pieces[i] = _replace_word(entry, pieces[i], entry.alexa_markup)
         return "".join(pieces)
+
+    @functools.cached_property
+    def _alexa_entries(self) -> tuple[Entry, ...]:
+        return tuple(e for e in self.entries if e.alexa_role or e.alexa_ipa)
+
+    @functools.cached_property
+    def _alexa_phrases(self) -> re.Pattern[str]:
+        """Any phrase with Alexa markup: no match in the whole SSML means none in its text runs."""
+        alternatives = "|".join(f"(?:{e._regex(named=False)})" for e in self._alexa_entries)
+        return re.compile(alternatives or "(?!)", re.IGNORECASE)
 
 
 def _same_case(respelling: str, written: str) -> str:

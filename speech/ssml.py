@@ -9,30 +9,35 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from xml.sax.saxutils import escape as _xml_escape
 
 #: Alexa rejects a <break> longer than ten seconds.
 MAX_BREAK_MS = 10_000
 #: Alexa's limit for outputSpeech text, in characters.
 MAX_SPEECH_CHARS = 8_000
 
-_QUOTES = {'"': "&quot;", "'": "&apos;"}
-
-
 # Control characters are not allowed in XML 1.0; Alexa rejects SSML that holds them. The ones
 # that separate words (vertical tab, form feed, file/group/record/unit separators) become spaces.
-_XML_INVALID = re.compile("[\x00-\x08\x0e-\x1b\ufffe\uffff]")
-_XML_INVALID_SPACE = re.compile("[\x0b\x0c\x1c-\x1f]")
-
-
-def _xml_safe(text: str) -> str:
-    return _XML_INVALID.sub("", _XML_INVALID_SPACE.sub(" ", text))
+_XML_INVALID = "".join(map(chr, [*range(0x00, 0x09), *range(0x0E, 0x1C)])) + "\ufffe\uffff"
+_XML_INVALID_SPACE = "\x0b\x0c\x1c\x1d\x1e\x1f"
+#: One ``str.translate`` table for :func:`escape`: a single pass in C, where the regular
+#: expressions and ``saxutils.escape`` took six (escaping is on every spoken line).
+_ESCAPES: dict[int, str | None] = {
+    **{ord(c): None for c in _XML_INVALID},
+    **{ord(c): " " for c in _XML_INVALID_SPACE},
+    ord("&"): "&amp;",
+    ord("<"): "&lt;",
+    ord(">"): "&gt;",
+    ord('"'): "&quot;",
+    ord("'"): "&apos;",
+}
+#: What :func:`to_plain_text` drops or spaces out: the control characters alone.
+_CONTROLS: dict[int, str | None] = {k: v for k, v in _ESCAPES.items() if v is None or v == " "}
 
 
 def escape(text: str) -> str:
     """Plain text → SSML-safe text (``&``, ``<``, ``>`` and quotes escaped, control characters
     dropped)."""
-    return _xml_escape(_xml_safe(text), _QUOTES)
+    return text.translate(_ESCAPES)
 
 
 def pause(milliseconds: int) -> str:
@@ -113,7 +118,7 @@ def to_plain_text(ssml_text: str) -> str:
     Used for cards, the simulator and logs, so a reader still sees where the voice pauses (a
     short pause after a full stop is shown by the full stop).
     """
-    text = _breaks_marked(_xml_safe(ssml_text))
+    text = _breaks_marked(ssml_text.translate(_CONTROLS))
     text = _PARAGRAPH.sub(_PARAGRAPH_MARK, text)
     text = html.unescape(_TAG.sub("", text))
     paragraphs_out = []

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -114,7 +114,8 @@ class UserRecord:
         if not isinstance(attributes, Mapping):
             raise DamagedRecord("attributes are not an object")
         a = {k: v for k, v in attributes.items() if not (isinstance(k, str) and k.startswith("_"))}
-        record = cls(
+        # Keyword arguments are evaluated in order: ``extra`` (last) holds what the rest left.
+        return cls(
             visits=_count(a.pop("visits", None), "visits"),
             last_visit=_moment(a.pop("last_visit", None), "last_visit"),
             kid_time=_kid_time(a.pop("kid_time", None)),
@@ -125,9 +126,9 @@ class UserRecord:
             timers_asked_at=_moment(a.pop("timers_asked_at", None), "timers_asked_at"),
             last_greeting=_text(a.pop("last_greeting", None), "last_greeting"),
             affirmations_heard=_affirmations(a.pop("affirmations_heard", None)),
+            # What is left is not this code's to judge: kept as it is.
+            extra={str(k): v for k, v in a.items()},
         )
-        # What is left is not this code's to judge: kept as it is.
-        return replace(record, extra={str(k): v for k, v in a.items()})
 
     def to_attributes(self) -> dict[str, Any]:
         """The JSON form; fields at their default are left out, so a new user stores ``{}``."""

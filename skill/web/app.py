@@ -67,8 +67,7 @@ class AlexaEndpoint:
 
     def __call__(self) -> tuple[Response, int]:
         try:
-            payload, raw = self._checked_request()
-            result = self.runner.run(payload, raw)
+            result = self.runner.run(self._checked_request())
         except BodyTooLarge as exc:
             return error_response(413, "request_entity_too_large", str(exc))
         except BodyTimeout as exc:
@@ -81,7 +80,7 @@ class AlexaEndpoint:
             return error_response(503, "busy", str(busy))
         return jsonify(result), 200
 
-    def _checked_request(self) -> tuple[dict[str, Any], str]:
+    def _checked_request(self) -> dict[str, Any]:
         body = read_body(
             request.environ,
             max_bytes=self.config.max_body_bytes,
@@ -111,7 +110,7 @@ class AlexaEndpoint:
                 )
             except VerificationError as exc:
                 raise RequestRefused("stale_request", str(exc)) from None
-        return payload, raw
+        return payload
 
 
 def open_store(config: Config) -> AbstractPersistenceAdapter:

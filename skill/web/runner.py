@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from typing import Any, Protocol
@@ -95,10 +94,10 @@ class SkillRunner:
             raise RequestRefused("unknown_skill", "this request is for another skill")
         return payload
 
-    def run(self, payload: dict[str, Any], raw: str | None = None) -> dict[str, Any]:
-        """Answer a checked request (``raw`` is its JSON text, when the caller has it)."""
+    def run(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Answer a checked request."""
         started = time.perf_counter()
-        envelope = self._deserialize(raw if raw is not None else json.dumps(payload))
+        envelope = self._deserialize(payload)
         for attempt in range(WRITE_ATTEMPTS):
             last = attempt == WRITE_ATTEMPTS - 1
             skill = self.last_attempt if last and self.last_attempt is not None else self.skill
@@ -120,9 +119,9 @@ class SkillRunner:
             return serialized
         raise SkillBusy("too many simultaneous changes for one user; try again")
 
-    def _deserialize(self, raw: str) -> RequestEnvelope:
+    def _deserialize(self, payload: dict[str, Any]) -> RequestEnvelope:
         try:
-            envelope: RequestEnvelope = self.serializer.deserialize(raw, RequestEnvelope)
+            envelope: RequestEnvelope = self.serializer.deserialize_object(payload, RequestEnvelope)
         except (AskSdkException, ValueError, TypeError, AttributeError, RecursionError):
             raise RequestRefused("invalid_request", "the request could not be read") from None
         if envelope is None or envelope.request is None or envelope.context is None:
