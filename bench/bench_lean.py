@@ -14,7 +14,8 @@ app), served exactly as ours is in each row:
   anchor checks nothing; a first *signed* request also fetches the certificate);
 * worker RSS: one gunicorn sync worker after ``--rss-requests`` POSTs over HTTP;
 * write p50: a state-changing StartKidTimeIntent of a returning user through Flask's test client
-  on the TinyDB store, for ``MAMA_DURABILITY`` full, normal and off;
+  on the TinyDB store, for ``MAMA_DURABILITY`` full, normal and off, each request taken in turn
+  with one of the anchor's (so both see the same machine);
 * read p50: ReadLetterIntent (changes nothing) on the same store;
 * request CPU beyond the store: CPU seconds per state-changing request on an in-memory store;
 * signature check: the same requests signed (warm certificate cache) minus unsigned, in the app.
@@ -255,10 +256,7 @@ def poster(
 
 
 def hello_requests(n: int) -> tuple[list[float], float]:
-    client = create_hello().test_client()
-    now = datetime.now(UTC)
-    bodies = [intent_request(user_id(i), now) for i in range(WARMUP + n)]
-    return timed(n, poster(client, bodies, None, []))
+    return timed(n, hello_poster(n))
 
 
 def ours_app(adapter: Any, clock: Clock, *, verifier: Any = None) -> Any:
@@ -270,7 +268,7 @@ def ours_app(adapter: Any, clock: Clock, *, verifier: Any = None) -> Any:
     return create_app(config, adapter=adapter, verifier=verifier, deps=Deps(clock=clock))
 
 
-def ours_requests(
+def ours_poster(
     adapter: Any,
     n: int,
     start: datetime,
@@ -279,7 +277,7 @@ def ours_requests(
     *,
     verifier: Any = None,
     sign: Callable[[bytes], dict[str, str]] | None = None,
-) -> tuple[list[float], float]:
+) -> Callable[[int], None]:
     """Ours, one intent for random returning users; each request moves the clock by STEP."""
     clock = Clock(start)
     client = ours_app(adapter, clock, verifier=verifier).test_client()
@@ -288,10 +286,39 @@ def ours_requests(
     times = [start + STEP * (i + 1) for i in range(total)]
     bodies = [intent_request(user_id(rng.randrange(users)), times[i], intent) for i in range(total)]
     headers = [sign(b) for b in bodies] if sign else None
-    return timed(n, poster(client, bodies, clock, times, headers))
+    return poster(client, bodies, clock, times, headers)
 
 
-def store_rows(work: Path, n: int, hello: float) -> list[Row]:
+def ours_requests(
+    adapter: Any, n: int, start: datetime, intent: str, users: int
+) -> tuple[list[float], float]:
+    """(wall seconds per request, CPU seconds per request) of :func:`ours_poster`'s requests."""
+    return timed(n, ours_poster(adapter, n, start, intent, users))
+
+
+def hello_poster(n: int) -> Callable[[int], None]:
+    client = create_hello().test_client()
+    now = datetime.now(UTC)
+    bodies = [intent_request(user_id(i), now) for i in range(WARMUP + n)]
+    return poster(client, bodies, None, [])
+
+
+def in_turn(
+    n: int, first: Callable[[int], None], second: Callable[[int], None]
+) -> tuple[float, float]:
+    """p50 seconds of each side, their requests taken in turn, so a drifting machine moves both."""
+    walls: tuple[list[float], list[float]] = ([], [])
+    for i in range(WARMUP + n):
+        for one, samples in zip((first, second), walls, strict=True):
+            t0 = time.perf_counter()
+            one(i)
+            if i >= WARMUP:
+                samples.append(time.perf_counter() - t0)
+    return p50(walls[0]), p50(walls[1])
+
+
+def store_rows(work: Path, n: int) -> list[Row]:
+    """Write p50 per durability mode and read p50, each beside hello-world taken in turn."""
     from skill.storage import TinyDBPersistenceAdapter
 
     rows: list[Row] = []
@@ -302,29 +329,31 @@ def store_rows(work: Path, n: int, hello: float) -> list[Row]:
         populate(data, users, start)
         adapter = TinyDBPersistenceAdapter(data, durability=mode)  # type: ignore[arg-type]
         before = adapter.load(user_id(0))["_revision"]
-        walls, _ = ours_requests(adapter, n, start, "StartKidTimeIntent", users)
+        ours = ours_poster(adapter, n, start, "StartKidTimeIntent", users)
+        hello, wall = in_turn(n, hello_poster(n), ours)
         assert sum(adapter.load(user_id(i))["_revision"] for i in range(users)) > before * users
         rows.append(
             (
                 f"write p50, returning user, MAMA_DURABILITY={mode}",
                 ms(hello),
-                ms(p50(walls)),
-                ratio(p50(walls), hello),
-                "StartKidTimeIntent, TinyDB, 1,000 users",
+                ms(wall),
+                ratio(wall, hello),
+                "StartKidTimeIntent, TinyDB, 1,000 users, in turn with the anchor",
             )
         )
         if mode == "full":
             revisions = [adapter.load(user_id(i))["_revision"] for i in range(users)]
             later = start + STEP * (WARMUP + n + 10)
-            walls, _ = ours_requests(adapter, n, later, "ReadLetterIntent", users)
+            reader = ours_poster(adapter, n, later, "ReadLetterIntent", users)
+            hello, wall = in_turn(n, hello_poster(n), reader)
             after = [adapter.load(user_id(i))["_revision"] for i in range(users)]
             assert after == revisions, "the letter changed state"
             read_row = (
                 "read p50 (ReadLetterIntent, changes nothing)",
                 ms(hello),
-                ms(p50(walls)),
-                ratio(p50(walls), hello),
-                "TinyDB, 1,000 users",
+                ms(wall),
+                ratio(wall, hello),
+                "TinyDB, 1,000 users, in turn with the anchor",
             )
         shutil.rmtree(data, ignore_errors=True)
     rows.append(read_row)
@@ -433,9 +462,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
 
+        rows.extend(store_rows(work, args.requests))
         hello_walls, hello_cpu = hello_requests(args.requests)
         hello = p50(hello_walls)
-        rows.extend(store_rows(work, args.requests, hello))
         walls, cpu = ours_requests(
             MemoryAdapter(), args.requests, datetime.now(UTC), "StartKidTimeIntent", 1000
         )
