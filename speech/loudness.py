@@ -59,8 +59,11 @@ _ANTI_SUBNORMAL = 1e-12
 _CHUNK_STEPS = 20
 
 
-def _step_energies(samples: NDArray[Any], rate: int, step: int, steps: int) -> NDArray[Any]:
-    """The K-weighted energy of each ``step`` samples, ``steps`` of them (silence past the end)."""
+def _step_energies(
+    samples: NDArray[Any], rate: int, step: int, steps: int, scale: float
+) -> NDArray[Any]:
+    """The K-weighted energy of each ``step`` samples times ``scale``, ``steps`` of them
+    (silence past the end)."""
     import numpy as np
     from scipy.signal import sosfilt, sosfilt_zi
 
@@ -74,6 +77,8 @@ def _step_energies(samples: NDArray[Any], rate: int, step: int, steps: int) -> N
         view = chunk[: count * step]
         view[: len(part)] = part
         view[len(part) :] = 0.0
+        if scale != 1.0:
+            view *= scale
         view[::2] += _ANTI_SUBNORMAL
         view[1::2] -= _ANTI_SUBNORMAL
         weighted, state = sosfilt(sos, view, zi=state)
@@ -81,8 +86,9 @@ def _step_energies(samples: NDArray[Any], rate: int, step: int, steps: int) -> N
     return energies
 
 
-def integrated_loudness(samples: NDArray[Any], rate: int) -> float:
-    """Gated integrated loudness in LUFS of mono ``samples`` (floats, full scale 1.0).
+def integrated_loudness(samples: NDArray[Any], rate: int, *, scale: float = 1.0) -> float:
+    """Gated integrated loudness in LUFS of mono ``samples`` (floats, full scale 1.0; or any
+    numbers that ``scale`` brings to that, such as 16-bit PCM with ``scale=1 / 32768``).
 
     Returns ``-inf`` for silence. A clip shorter than one block is measured as if padded with
     silence to one block (BS.1770 needs at least one 400 ms block).
@@ -93,7 +99,7 @@ def integrated_loudness(samples: NDArray[Any], rate: int) -> float:
     step = round(BLOCK_SECONDS * BLOCK_STEP * rate)
     per_block = round(1 / BLOCK_STEP)
     steps = max(per_block, -(-len(samples) // step))
-    step_energy = _step_energies(samples, rate, step, steps)
+    step_energy = _step_energies(samples, rate, step, steps, scale)
     window = np.lib.stride_tricks.sliding_window_view(step_energy, per_block)
     mean_square = window.sum(axis=1) / (step * per_block)
     with np.errstate(divide="ignore"):
@@ -147,12 +153,16 @@ def pcm16_to_float(frames: bytes) -> NDArray[np.float32]:
 
 def float_to_pcm16(samples: NDArray[Any]) -> bytes:
     """Floats with full scale 1.0 → little-endian 16-bit PCM (rounded, clipped to range)."""
+    data: bytes = _to_pcm16_array(samples).tobytes()
+    return data
+
+
+def _to_pcm16_array(samples: NDArray[Any]) -> NDArray[Any]:
     import numpy as np
 
     scaled = np.rint(samples * np.float32(_FULL_SCALE))
     np.clip(scaled, -32768, 32767, out=scaled)
-    data: bytes = scaled.astype("<i2").tobytes()
-    return data
+    return scaled.astype("<i2")
 
 
 def normalize_pcm16(
@@ -163,18 +173,25 @@ def normalize_pcm16(
 ) -> bytes:
     """Mono 16-bit PCM brought to ``target_lufs``, its peak at or below ``ceiling_dbfs``.
 
-    Silence (nothing above the absolute gate) is returned unchanged.
+    Silence (nothing above the absolute gate) is returned unchanged. Works through the audio a
+    few seconds at a time: whole-piece float copies of the letter were ~60 ms of page faults.
     """
     import numpy as np
 
-    samples = pcm16_to_float(frames)
-    loudness = integrated_loudness(samples, rate)
+    pcm = np.frombuffer(frames, dtype="<i2")
+    loudness = integrated_loudness(pcm, rate, scale=1 / _FULL_SCALE)
     if not math.isfinite(loudness):
         return frames
-    samples *= np.float32(10 ** ((target_lufs - loudness) / 20))
+    gain = np.float32(10 ** ((target_lufs - loudness) / 20) / _FULL_SCALE)
     # Rounding to 16 bits can add half a step; keep a hair under the ceiling.
     ceiling = 10 ** (ceiling_dbfs / 20) - 1 / _FULL_SCALE
-    return float_to_pcm16(_soft_limit(samples, ceiling))
+    out = np.empty(len(pcm), dtype="<i2")
+    chunk = _CHUNK_STEPS * round(BLOCK_SECONDS * BLOCK_STEP * rate)
+    for first in range(0, len(pcm), chunk):
+        samples = pcm[first : first + chunk].astype(np.float32) * gain
+        out[first : first + chunk] = _to_pcm16_array(_soft_limit(samples, ceiling))
+    data: bytes = out.tobytes()
+    return data
 
 
 def measure_pcm16(frames: bytes, rate: int) -> dict[str, Any]:
