@@ -59,49 +59,92 @@ _ANTI_SUBNORMAL = 1e-12
 _CHUNK_STEPS = 20
 
 
-def _step_energies(
-    samples: NDArray[Any], rate: int, step: int, steps: int, scale: float
-) -> NDArray[Any]:
-    """The K-weighted energy of each ``step`` samples times ``scale``, ``steps`` of them
-    (silence past the end)."""
-    import numpy as np
-    from scipy.signal import sosfilt, sosfilt_zi
+class LoudnessMeter:
+    """Gated integrated loudness (LUFS) of mono audio fed a piece at a time.
 
-    sos = _k_weighting_sos(rate)
-    state = sosfilt_zi(sos) * 0.0  # the filters at rest
-    energies = np.empty(steps, dtype=np.float64)
-    chunk = np.empty(_CHUNK_STEPS * step, dtype=np.float64)
-    for first in range(0, steps, _CHUNK_STEPS):
-        count = min(_CHUNK_STEPS, steps - first)
-        part = samples[first * step : (first + count) * step]
-        view = chunk[: count * step]
-        view[: len(part)] = part
-        view[len(part) :] = 0.0
-        if scale != 1.0:
-            view *= scale
+    The figure is the same as measuring the pieces joined, to the last bit: the filters keep
+    their state from piece to piece, and samples short of a whole 100 ms step wait for the next
+    piece. So a renderer can measure each piece while it makes the next one.
+    """
+
+    def __init__(self, rate: int, *, scale: float = 1.0) -> None:
+        """``scale`` brings the samples fed to full scale 1.0 (``1 / 32768`` for 16-bit PCM)."""
+        import numpy as np
+        from scipy.signal import sosfilt_zi
+
+        self.rate = rate
+        self.scale = scale
+        self._sos = _k_weighting_sos(rate)
+        self._state = sosfilt_zi(self._sos) * 0.0  # the filters at rest
+        self._step = round(BLOCK_SECONDS * BLOCK_STEP * rate)
+        self._chunk = np.empty(_CHUNK_STEPS * self._step, dtype=np.float64)
+        self._filled = 0
+        self._energies: list[NDArray[Any]] = []
+
+    @classmethod
+    def for_pcm16(cls, rate: int) -> LoudnessMeter:
+        """A meter for little-endian 16-bit PCM, fed with :meth:`feed_pcm16`."""
+        return cls(rate, scale=1 / _FULL_SCALE)
+
+    def feed_pcm16(self, frames: bytes) -> None:
+        """The next piece, as 16-bit PCM (the meter must come from :meth:`for_pcm16`)."""
+        import numpy as np
+
+        self.feed(np.frombuffer(frames, dtype="<i2"))
+
+    def feed(self, samples: NDArray[Any]) -> None:
+        """The next piece of audio."""
+        chunk, taken = self._chunk, 0
+        while taken < len(samples):
+            count = min(len(chunk) - self._filled, len(samples) - taken)
+            view = chunk[self._filled : self._filled + count]
+            view[:] = samples[taken : taken + count]
+            if self.scale != 1.0:
+                view *= self.scale
+            self._filled += count
+            taken += count
+            if self._filled == len(chunk):
+                self._state, energies = self._filter(chunk, self._state)
+                self._energies.append(energies)
+                self._filled = 0
+
+    def _filter(self, view: NDArray[Any], state: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
+        """K-weight whole steps that start at an even sample: (the filters' state after them,
+        each step's energy)."""
+        import numpy as np
+        from scipy.signal import sosfilt
+
         view[::2] += _ANTI_SUBNORMAL
         view[1::2] -= _ANTI_SUBNORMAL
-        weighted, state = sosfilt(sos, view, zi=state)
-        energies[first : first + count] = np.square(weighted).reshape(count, step).sum(axis=1)
-    return energies
+        weighted, state = sosfilt(self._sos, view, zi=state)
+        return state, np.square(weighted).reshape(-1, self._step).sum(axis=1)
+
+    def loudness(self) -> float:
+        """The loudness of everything fed so far; ``-inf`` for silence.
+
+        A clip shorter than one block is measured as if padded with silence to one block
+        (BS.1770 needs at least one 400 ms block). Feeding more afterwards goes on from where
+        the last piece ended.
+        """
+        import numpy as np
+
+        per_block = round(1 / BLOCK_STEP)
+        whole = sum(len(energies) for energies in self._energies)
+        count = max(-(-self._filled // self._step), per_block - whole)
+        tail = self._chunk[: count * self._step].copy()
+        tail[self._filled :] = 0.0
+        energies = list(self._energies)
+        if count:
+            energies.append(self._filter(tail, self._state)[1])
+        return _gated_loudness(np.concatenate(energies), self._step * per_block, per_block)
 
 
-def integrated_loudness(samples: NDArray[Any], rate: int, *, scale: float = 1.0) -> float:
-    """Gated integrated loudness in LUFS of mono ``samples`` (floats, full scale 1.0; or any
-    numbers that ``scale`` brings to that, such as 16-bit PCM with ``scale=1 / 32768``).
-
-    Returns ``-inf`` for silence. A clip shorter than one block is measured as if padded with
-    silence to one block (BS.1770 needs at least one 400 ms block).
-    """
+def _gated_loudness(step_energy: NDArray[Any], block_samples: int, per_block: int) -> float:
+    """BS.1770 gating over 400 ms blocks made of ``per_block`` consecutive step energies."""
     import numpy as np
 
-    # Blocks of 400 ms every 100 ms: the energy of each 100 ms step, then sums of four.
-    step = round(BLOCK_SECONDS * BLOCK_STEP * rate)
-    per_block = round(1 / BLOCK_STEP)
-    steps = max(per_block, -(-len(samples) // step))
-    step_energy = _step_energies(samples, rate, step, steps, scale)
     window = np.lib.stride_tricks.sliding_window_view(step_energy, per_block)
-    mean_square = window.sum(axis=1) / (step * per_block)
+    mean_square = window.sum(axis=1) / block_samples
     with np.errstate(divide="ignore"):
         block_lufs = -0.691 + 10 * np.log10(mean_square)
     above_absolute = mean_square[block_lufs >= ABSOLUTE_GATE_LUFS]
@@ -112,6 +155,17 @@ def integrated_loudness(samples: NDArray[Any], rate: int, *, scale: float = 1.0)
     if not len(gated):
         return -math.inf
     return -0.691 + 10 * math.log10(float(gated.mean()))
+
+
+def integrated_loudness(samples: NDArray[Any], rate: int, *, scale: float = 1.0) -> float:
+    """Gated integrated loudness in LUFS of mono ``samples`` (floats, full scale 1.0; or any
+    numbers that ``scale`` brings to that, such as 16-bit PCM with ``scale=1 / 32768``).
+
+    Returns ``-inf`` for silence; see :meth:`LoudnessMeter.loudness`.
+    """
+    meter = LoudnessMeter(rate, scale=scale)
+    meter.feed(samples)
+    return meter.loudness()
 
 
 def peak_dbfs(samples: NDArray[Any]) -> float:
@@ -170,8 +224,12 @@ def normalize_pcm16(
     rate: int,
     target_lufs: float = TARGET_LUFS,
     ceiling_dbfs: float = PEAK_CEILING_DBFS,
+    *,
+    loudness: float | None = None,
 ) -> bytes:
     """Mono 16-bit PCM brought to ``target_lufs``, its peak at or below ``ceiling_dbfs``.
+
+    ``loudness`` is the audio's own, when already measured (by a :class:`LoudnessMeter`).
 
     Silence (nothing above the absolute gate) is returned unchanged. Works through the audio a
     few seconds at a time: whole-piece float copies of the letter were ~60 ms of page faults.
@@ -179,7 +237,8 @@ def normalize_pcm16(
     import numpy as np
 
     pcm = np.frombuffer(frames, dtype="<i2")
-    loudness = integrated_loudness(pcm, rate, scale=1 / _FULL_SCALE)
+    if loudness is None:
+        loudness = integrated_loudness(pcm, rate, scale=1 / _FULL_SCALE)
     if not math.isfinite(loudness):
         return frames
     gain = np.float32(10 ** ((target_lufs - loudness) / 20) / _FULL_SCALE)

@@ -33,12 +33,13 @@ import threading
 import time
 import wave
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from speech.lexicon import Lexicon, load_lexicon
-from speech.loudness import PEAK_CEILING_DBFS, TARGET_LUFS, normalize_pcm16
+from speech.loudness import PEAK_CEILING_DBFS, TARGET_LUFS, LoudnessMeter, normalize_pcm16
 from speech.segments import (
     BREAK_STRENGTH_MS,
     MAX_BREAK_MS,
@@ -55,7 +56,7 @@ from speech.segments import (
     parse_rate,
     ssml_to_segments,
 )
-from speech.wav import assemble, atomic_target, wav_duration, write_wav
+from speech.wav import as_pcm, atomic_target, wav_duration, write_wav
 
 __all__ = [
     "BREAK_STRENGTH_MS",
@@ -356,32 +357,45 @@ class OfflineSpeaker:
             raise SpeechError("nothing to say: the SSML has no text and no pauses")
         lexicon = load_lexicon(locale or voice)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        frames, rate = self._render_segments(segments, voice, lexicon)
+        frames, rate, loudness = self._render_segments(segments, voice, lexicon)
         with atomic_target(final) as target:
-            write_wav(target, normalize_pcm16(frames, rate), rate)
+            write_wav(target, normalize_pcm16(frames, rate, loudness=loudness), rate)
         return final
 
     def _render_segments(
         self, segments: Sequence[Segment], voice: str, lexicon: Lexicon
-    ) -> tuple[bytes, int]:
-        """Each Speech segment → PCM (edges trimmed), silences as zeros, joined in order."""
-        parts: list[bytes | Silence] = []
-        with _ENGINE_LOCK:
-            eng = _load_engine()
-            voice_id = pick_voice(voice, eng.voices)
-            # espeak-ng's callback, voice and rate are process-wide: anything else in the process
-            # that drives the library (pyttsx3's own driver, a benchmark) may have changed them.
-            eng.espeak.cSetSynthCallback(eng.callback)
-            eng.voice = eng.rate = None
-            for segment in segments:
-                if isinstance(segment, Silence):
-                    parts.append(segment)
-                    continue
-                text = lexicon.for_offline(segment.text)
-                parts.append(_synthesize(eng, text, voice_id, segment.rate_wpm))
-                self.engine_calls += 1
-            rate = eng.sample_rate
-        return assemble(parts, rate), rate
+    ) -> tuple[bytes, int, float]:
+        """Each Speech segment → PCM (edges trimmed), silences as zeros, joined in order; with
+        the sample rate and the loudness of the whole.
+
+        A second thread measures each piece while espeak-ng makes the next (both release the
+        GIL), so the loudness costs almost no wall time on a machine with two cores.
+        """
+        pieces: list[bytes] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="loudness") as measuring:
+            fed: list[Future[None]] = []
+            with _ENGINE_LOCK:
+                eng = _load_engine()
+                voice_id = pick_voice(voice, eng.voices)
+                rate = eng.sample_rate
+                meter = LoudnessMeter.for_pcm16(rate)
+                # espeak-ng's callback, voice and rate are process-wide: anything else in the
+                # process that drives the library (pyttsx3's own driver, a benchmark) may have
+                # changed them.
+                eng.espeak.cSetSynthCallback(eng.callback)
+                eng.voice = eng.rate = None
+                for segment in segments:
+                    if isinstance(segment, Silence):
+                        piece = as_pcm(segment, rate)
+                    else:
+                        text = lexicon.for_offline(segment.text)
+                        piece = as_pcm(_synthesize(eng, text, voice_id, segment.rate_wpm), rate)
+                        self.engine_calls += 1
+                    pieces.append(piece)
+                    fed.append(measuring.submit(meter.feed_pcm16, piece))
+            for done in fed:
+                done.result()  # one worker takes the pieces in order; this re-raises its errors
+        return b"".join(pieces), rate, meter.loudness()
 
     def play(self, wav: Path) -> bool:
         """Play a WAV file; True only if a player ran to completion on a working audio device.

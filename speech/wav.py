@@ -10,7 +10,7 @@ import contextlib
 import os
 import tempfile
 import wave
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,12 +48,9 @@ def silence_frames(ms: int, rate: int) -> bytes:
     return b"\x00" * SAMPLE_WIDTH * (rate * ms // 1000)
 
 
-def assemble(parts: Sequence[bytes | Silence], rate: int) -> bytes:
-    """Speech (PCM, trimmed here) and silences, in order, as one stretch of PCM."""
-    return b"".join(
-        silence_frames(part.ms, rate) if isinstance(part, Silence) else trim(part, rate)
-        for part in parts
-    )
+def as_pcm(part: bytes | Silence, rate: int) -> bytes:
+    """One part of a render as PCM: speech trimmed of the engine's padding, a silence as zeros."""
+    return silence_frames(part.ms, rate) if isinstance(part, Silence) else trim(part, rate)
 
 
 def write_wav(target: Path, frames: bytes, rate: int) -> None:

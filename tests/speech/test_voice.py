@@ -154,6 +154,37 @@ def test_silence_is_left_alone() -> None:
     assert loudness.measure_pcm16(silence, RATE)["lufs"] == -math.inf
 
 
+def test_a_meter_fed_in_pieces_measures_what_the_whole_measures() -> None:
+    # Pieces of every awkward length (one sample, odd, across the 100 ms steps and the meter's
+    # chunks), with silences between, as a render feeds them.
+    rng = np.random.default_rng(7)
+    sound = np.concatenate([_tone(1.3, 0.2), np.zeros(RATE // 3), _tone(4.1, 0.05, 180.0)])
+    pcm = loudness.float_to_pcm16(sound + rng.normal(0, 0.01, len(sound)))
+    whole = loudness.integrated_loudness(np.frombuffer(pcm, "<i2"), RATE, scale=1 / 32768)
+    cuts = sorted(rng.choice(len(pcm) // 2, size=40, replace=False) * 2)
+    meter = loudness.LoudnessMeter.for_pcm16(RATE)
+    for start, end in zip([0, *cuts], [*cuts, len(pcm)], strict=True):
+        meter.feed_pcm16(pcm[start:end])
+    assert meter.loudness() == whole  # the same figure to the last bit, not nearly
+    assert meter.loudness() == whole  # asking twice changes nothing
+    meter.feed_pcm16(pcm)  # and it goes on from where it was
+    assert meter.loudness() == loudness.integrated_loudness(
+        np.frombuffer(pcm + pcm, "<i2"), RATE, scale=1 / 32768
+    )
+
+
+def test_a_short_or_empty_clip_is_measured_as_one_padded_block() -> None:
+    click = loudness.float_to_pcm16(_tone(0.05, 0.5))
+    meter = loudness.LoudnessMeter.for_pcm16(RATE)
+    assert meter.loudness() == -math.inf
+    meter.feed_pcm16(click)
+    padded = np.frombuffer(click + b"\x00\x00" * round(0.35 * RATE), "<i2")
+    assert meter.loudness() == pytest.approx(
+        loudness.integrated_loudness(padded, RATE, scale=1 / 32768), abs=1e-9
+    )
+    assert math.isfinite(meter.loudness())
+
+
 # --- finding pauses in audio ---------------------------------------------------------------
 
 
