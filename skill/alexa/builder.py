@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
-from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill import CustomSkill, SkillConfiguration
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from skill.alexa import handlers
 from skill.alexa.handlers.errors import ApologyExceptionHandler
 from skill.alexa.interceptors import FreshStartInterceptor, LocalizationInterceptor
-from skill.alexa.registry import REGISTRY
+from skill.alexa.registry import REGISTRY, RouteMapper
 from skill.alexa.turn import Deps
 from skill.alexa.visuals import LetterScreenInterceptor
 from speech.catalog import Catalogs
@@ -23,6 +23,19 @@ handlers.load_all()
 HANDLED_INTENTS = REGISTRY.intents
 #: Request types the skill accepts; anything else is refused before it reaches the SDK.
 HANDLED_REQUEST_TYPES = REGISTRY.request_types
+
+
+class _RoutedSkillBuilder(CustomSkillBuilder):
+    """ask-sdk's builder, with the declared routes found by :class:`RouteMapper`."""
+
+    @property
+    def skill_configuration(self) -> SkillConfiguration:
+        config: SkillConfiguration = super().skill_configuration
+        chains = [
+            chain for mapper in config.request_mappers for chain in mapper.request_handler_chains
+        ]
+        config.request_mappers = [RouteMapper(chains)]
+        return config
 
 
 def build_skill(
@@ -41,7 +54,7 @@ def build_skill(
     ``on_apology`` hears the failure's type name whenever the apology is spoken.
     """
     deps = deps or Deps()
-    builder = CustomSkillBuilder(persistence_adapter=adapter)
+    builder = _RoutedSkillBuilder(persistence_adapter=adapter)
     builder.skill_id = skill_id  # type: ignore[assignment]  # typed None in ask-sdk, takes a str
     for handler in REGISTRY.handlers(deps):
         builder.add_request_handler(handler)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -302,3 +303,54 @@ def test_every_intent_and_offer_is_declared_once() -> None:
     handlers = REGISTRY.handlers(Deps())
     assert handlers[-1].route.catch_all, "the fallback stays last"  # type: ignore[attr-defined]
     assert {"strategy", "kid_time", "forget_me", "menu"} <= set(REGISTRY.yes_actions)
+
+
+def test_routes_are_looked_up_as_the_in_order_scan_would_find_them() -> None:
+    """RouteMapper's one look-up picks the handler ask-sdk's scan in order picks, for every
+    declared intent and request type, unknown intents and odd requests (the fallback)."""
+    from ask_sdk_core.handler_input import HandlerInput
+    from ask_sdk_model import Intent, IntentRequest, LaunchRequest, RequestEnvelope
+    from ask_sdk_model.events.skillevents import SkillDisabledRequest
+    from ask_sdk_runtime.dispatch_components.request_components import (
+        GenericRequestHandlerChain,
+        GenericRequestMapper,
+    )
+
+    from skill.alexa.registry import REGISTRY, RouteMapper
+
+    chains = [GenericRequestHandlerChain(h) for h in REGISTRY.handlers(Deps())]
+    scan = GenericRequestMapper(request_handler_chains=chains)
+    mapper = RouteMapper(chains)
+    requests = [IntentRequest(intent=Intent(name=name)) for name in sorted(REGISTRY.intents)]
+    requests += [
+        IntentRequest(intent=Intent(name="AMAZON.NoSuchIntent")),
+        IntentRequest(intent=Intent(name=None)),
+        IntentRequest(intent=None),
+        LaunchRequest(),
+        SkillDisabledRequest(),
+    ]
+    picked = set()
+    for request in requests:
+        handler_input = HandlerInput(RequestEnvelope(request=request))
+        expected = scan.get_request_handler_chain(handler_input)
+        assert mapper.get_request_handler_chain(handler_input) is expected, request
+        picked.add(id(expected))
+    assert len(picked) > len(REGISTRY.routes) // 2  # the requests really reach many routes
+
+
+def test_the_built_skill_dispatches_through_the_route_mapper(tmp_path: Path) -> None:
+    from skill.alexa.builder import build_skill
+    from skill.alexa.registry import REGISTRY, RouteMapper
+
+    built = build_skill(load_catalogs(), TinyDBPersistenceAdapter(tmp_path))
+    mappers = built.request_dispatcher.request_mappers
+    assert [type(m) for m in mappers] == [RouteMapper]
+    assert len(mappers[0].request_handler_chains) == len(REGISTRY.routes)
+
+
+def test_only_the_fallback_may_take_every_intent() -> None:
+    from skill.alexa.registry import Registry
+
+    registry = Registry()
+    with pytest.raises(ValueError, match="catch_all"):
+        registry.request("IntentRequest")(lambda turn: None)  # type: ignore[arg-type,return-value]
