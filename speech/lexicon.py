@@ -65,6 +65,10 @@ class Entry:
         return f'<w role="{self.alexa_role}">{spoken}</w>'
 
 
+#: Answers kept marked up per lexicon (each a few hundred bytes of SSML).
+_MARKED_CACHE_SIZE = 512
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """The fixes for one locale (possibly none)."""
@@ -91,7 +95,17 @@ class Lexicon:
         """SSML with each entry's word marked up for Alexa; tags and attributes are left alone.
 
         Idempotent: a marked word is no longer inside one text run with the rest of its phrase.
+        Pure, so answers said again (most are: a few variants each) come from a small cache.
         """
+        marked = self._alexa_marked.get(ssml_text)
+        if marked is None:
+            marked = self._mark_for_alexa(ssml_text)
+            if len(self._alexa_marked) >= _MARKED_CACHE_SIZE:
+                self._alexa_marked.clear()  # simpler than LRU, and refilled within a few turns
+            self._alexa_marked[ssml_text] = marked
+        return marked
+
+    def _mark_for_alexa(self, ssml_text: str) -> str:
         if not self._alexa_entries or self._alexa_phrases.search(ssml_text) is None:
             return ssml_text  # the usual case: one search instead of one per entry and text run
         # Only the entries whose phrase occurs somewhere can occur in a text run.
@@ -101,6 +115,10 @@ class Lexicon:
             for entry in entries:
                 pieces[i] = _replace_word(entry, pieces[i], entry.alexa_markup)
         return "".join(pieces)
+
+    @functools.cached_property
+    def _alexa_marked(self) -> dict[str, str]:
+        return {}
 
     @functools.cached_property
     def _alexa_entries(self) -> tuple[Entry, ...]:

@@ -236,6 +236,26 @@ def test_alexa_markup_wraps_the_word_in_text_only_and_is_idempotent() -> None:
     assert lex.for_alexa(tag) == tag
 
 
+def test_alexa_markup_said_again_comes_from_a_bounded_cache() -> None:
+    lex = parse_lexicon(
+        {
+            "locale": "en-US",
+            "entries": [
+                {"phrase": "close the laptop", "word": "close", "alexa": {"role": "amazon:VB"}}
+            ],
+        },
+        "test",
+    )
+    first = lex.for_alexa("Now close the laptop.")
+    assert first == 'Now <w role="amazon:VB">close</w> the laptop.'
+    assert lex.for_alexa("Now close the laptop.") is first  # the same object: not marked again
+    assert lex.for_alexa("Hello.") == "Hello."
+    for i in range(lexicon._MARKED_CACHE_SIZE * 2):
+        assert lex.for_alexa(f"Close the laptop, {i}.").endswith(f"the laptop, {i}.")
+    assert len(lex._alexa_marked) <= lexicon._MARKED_CACHE_SIZE
+    assert lex.for_alexa("Now close the laptop.") == first  # marked again after a clear, the same
+
+
 def test_alexa_phoneme_markup_from_data() -> None:
     lex = parse_lexicon(
         {
