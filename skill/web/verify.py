@@ -8,6 +8,7 @@ public reason the endpoint may return in a 400 body.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import posixpath
 import re
@@ -60,6 +61,9 @@ class VerificationError(Exception):
 # --- certificate URL ------------------------------------------------------------------------
 
 
+# Pure, and Alexa names the same few URLs on every request: checked once each (errors are not
+# cached, so a bad URL is refused every time).
+@functools.lru_cache(maxsize=64)
 def canonical_cert_url(cert_url: str) -> str:
     """Check a SignatureCertChainUrl against Alexa's rules; return the normalised URL to fetch."""
     try:

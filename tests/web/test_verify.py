@@ -500,3 +500,16 @@ def test_verify_timestamp_raises_only_verification_error(timestamp: object) -> N
         verify_timestamp(timestamp, NOW, tolerance_seconds=150)
     except VerificationError as exc:
         assert str(exc)
+
+
+def test_a_checked_certificate_url_is_remembered_and_a_bad_one_refused_every_time() -> None:
+    good = "https://s3.amazonaws.com/echo.api/../echo.api/echo-api-cert.pem"
+    hits = canonical_cert_url.cache_info().hits
+    first = canonical_cert_url(good)
+    assert (
+        canonical_cert_url(good) == first == "https://s3.amazonaws.com/echo.api/echo-api-cert.pem"
+    )
+    assert canonical_cert_url.cache_info().hits > hits
+    for _ in range(2):  # a refusal is never cached into an answer
+        with pytest.raises(VerificationError, match="host"):
+            canonical_cert_url("https://evil.example/echo.api/echo-api-cert.pem")
