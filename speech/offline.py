@@ -56,7 +56,7 @@ from speech.segments import (
     parse_rate,
     ssml_to_segments,
 )
-from speech.wav import as_pcm, atomic_target, wav_duration, write_wav
+from speech.wav import atomic_target, silence_frames, trim, wav_duration, write_wav
 
 __all__ = [
     "BREAK_STRENGTH_MS",
@@ -386,10 +386,10 @@ class OfflineSpeaker:
                 eng.voice = eng.rate = None
                 for segment in segments:
                     if isinstance(segment, Silence):
-                        piece = as_pcm(segment, rate)
+                        piece = silence_frames(segment.ms, rate)
                     else:
                         text = lexicon.for_offline(segment.text)
-                        piece = as_pcm(_synthesize(eng, text, voice_id, segment.rate_wpm), rate)
+                        piece = trim(_synthesize(eng, text, voice_id, segment.rate_wpm), rate)
                         self.engine_calls += 1
                     pieces.append(piece)
                     fed.append(measuring.submit(meter.feed_pcm16, piece))

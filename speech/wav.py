@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from speech.segments import Silence
-
 #: Samples quieter than this (16-bit) count as silence, when trimming and when finding pauses.
 SILENCE_THRESHOLD = 64
 # Keep a little of the fade at each edge so word onsets and endings are never clipped.
@@ -46,11 +44,6 @@ def trim(frames: bytes, rate: int) -> bytes:
 def silence_frames(ms: int, rate: int) -> bytes:
     """``ms`` of digital silence."""
     return b"\x00" * SAMPLE_WIDTH * (rate * ms // 1000)
-
-
-def as_pcm(part: bytes | Silence, rate: int) -> bytes:
-    """One part of a render as PCM: speech trimmed of the engine's padding, a silence as zeros."""
-    return silence_frames(part.ms, rate) if isinstance(part, Silence) else trim(part, rate)
 
 
 def write_wav(target: Path, frames: bytes, rate: int) -> None:
