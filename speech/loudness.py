@@ -59,6 +59,11 @@ _ANTI_SUBNORMAL = 1e-12
 _CHUNK_STEPS = 20
 
 
+def _step_samples(rate: int) -> int:
+    """Samples in one 100 ms step (a quarter of a 400 ms block)."""
+    return round(BLOCK_SECONDS * BLOCK_STEP * rate)
+
+
 class LoudnessMeter:
     """Gated integrated loudness (LUFS) of mono audio fed a piece at a time.
 
@@ -76,7 +81,7 @@ class LoudnessMeter:
         self.scale = scale
         self._sos = _k_weighting_sos(rate)
         self._state = sosfilt_zi(self._sos) * 0.0  # the filters at rest
-        self._step = round(BLOCK_SECONDS * BLOCK_STEP * rate)
+        self._step = _step_samples(rate)
         self._chunk = np.empty(_CHUNK_STEPS * self._step, dtype=np.float64)
         self._filled = 0
         self._energies: list[NDArray[Any]] = []
@@ -245,7 +250,7 @@ def normalize_pcm16(
     # Rounding to 16 bits can add half a step; keep a hair under the ceiling.
     ceiling = 10 ** (ceiling_dbfs / 20) - 1 / _FULL_SCALE
     out = np.empty(len(pcm), dtype="<i2")
-    chunk = _CHUNK_STEPS * round(BLOCK_SECONDS * BLOCK_STEP * rate)
+    chunk = _CHUNK_STEPS * _step_samples(rate)
     for first in range(0, len(pcm), chunk):
         samples = pcm[first : first + chunk].astype(np.float32) * gain
         out[first : first + chunk] = _to_pcm16_array(_soft_limit(samples, ceiling))
