@@ -9,13 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from skill.config import Durability
 from skill.storage import files, records
 from skill.storage.errors import DamagedFile, SchemaError, StoreError
 from skill.storage.locks import StripedLocks
 from skill.storage.quarantine import Quarantine
 
 #: Version of the on-disk folder layout (STORE.json); a newer one is refused at start-up.
-LAYOUT = 1
+#: 2: user files may be twins (:class:`~skill.storage.records.Twin`), which code that knows
+#: only layout 1 would take for damage: a store that writes them says so before it does.
+LAYOUT = 2
+#: The layout of a store whose user files are all plain TinyDB files (``full`` writes only those).
+PLAIN_LAYOUT = 1
 
 
 def _read_marker(path: Path) -> object:
@@ -64,6 +69,7 @@ class Store(Protocol):
     corrupt_dir: Path
     locks: StripedLocks
     quarantine: Quarantine
+    durability: Durability
 
     def read_checked(self, path: Path) -> None: ...
 
@@ -106,16 +112,20 @@ class StoreAdmin:
                 raise StoreError(
                     f"cannot read store marker {self.marker_path}: {exc.strerror}"
                 ) from None
-            if marker is None:
+            layout = None if marker is None else self._check_layout(marker)
+            # "full" keeps a plain store readable by code that predates the twins; the other
+            # modes raise the marker first, so such code refuses the folder rather than
+            # moving its twin files aside as damaged.
+            wanted = PLAIN_LAYOUT if store.durability == "full" else LAYOUT
+            if layout is None or layout < wanted:
                 self._probe_writable(store.data_dir)
-                payload = records.dumps({"layout": LAYOUT})
+                payload = records.dumps({"layout": wanted})
                 files.atomic_write_bytes(self.marker_path, payload, durable=True)
-            else:
-                self._check_layout(marker)
             for folder in (store.users_dir, store.locks_dir, store.corrupt_dir):
                 self._probe_writable(folder)
 
-    def _check_layout(self, marker: object) -> None:
+    def _check_layout(self, marker: object) -> int:
+        """The layout ``marker`` names; ``StoreError`` unless this code reads it."""
         layout = marker.get("layout") if isinstance(marker, dict) else None
         if not isinstance(layout, int) or isinstance(layout, bool):
             raise StoreError(
@@ -127,8 +137,9 @@ class StoreAdmin:
                 f"store at {self.store.data_dir} has layout {layout}, newer than this code's "
                 f"{LAYOUT}; upgrade the service"
             )
-        if layout != LAYOUT:
+        if layout < PLAIN_LAYOUT:
             raise StoreError(f"store at {self.store.data_dir} has unknown layout {layout}")
+        return layout
 
     def readiness(self) -> Readiness:
         """:meth:`ensure_ready` as an answer instead of an error (it creates what is missing,

@@ -7,9 +7,15 @@ A user file holds TinyDB's layout around one record::
 ``attributes`` is what handlers see; keys starting with ``_`` belong to the store and are
 never written (``"_revision"`` carries the revision between load and save).
 
-A file written with ``MAMA_DURABILITY=off`` may be overwritten in place, so it starts with a
-checksum of the rest (:func:`dumps_checked`): ``{"_check":"<crc32 hex>","user":...}`` plus
-padding. A reader that catches such a write half done sees a wrong checksum and reads again.
+With ``MAMA_DURABILITY`` ``normal`` or ``off`` the file is a *twin*: two copies of that
+layout, each in its own pages and padded with spaces, each with a checksum and a sequence number::
+
+    {"_twin":"<crc32: 8 hex><seq: 16 hex>","tables":{"user":...}}      (then spaces, twice)
+
+A write overwrites the older copy in place (:class:`Twin`), so a write cut short (a killed
+writer, a power cut, a reader that looks mid-write) leaves at most that copy torn; readers take
+the newest copy whose checksum holds (:func:`parse_file`). Files from before the twin layout may
+start ``{"_check":"<crc32>",...}`` (one copy, checksummed): they still read.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from skill.domain.user import SCHEMA_VERSION
 from skill.storage.errors import DamagedFile, SchemaError, StoreError
@@ -50,15 +56,30 @@ class StoredRecord:
 
 
 def parse_tables(raw: bytes) -> dict[str, Any]:
-    """The JSON object in ``raw``; ``DamagedFile`` when it is not one.
+    """The tables in a user file's bytes; ``DamagedFile`` when it holds none (see
+    :func:`parse_file`)."""
+    return parse_file(raw)[0]
+
+
+def parse_file(raw: bytes) -> tuple[dict[str, Any], Twin | None]:
+    """The tables in a user file's bytes, and where its twin copies are (``None``: one copy).
 
     An empty file is damaged: TinyDB would silently treat it as an empty database.
     """
+    if raw.startswith(TWIN_MARKER):
+        return _parse_twin(raw)
     if not raw.strip():
         raise DamagedFile("empty file")
     checked = raw.startswith(CHECK_MARKER)
     if checked and not _checksum_matches(raw):
         raise DamagedFile("checksum mismatch (a write caught half done, or a torn file)")
+    data = _object(raw)
+    if checked:
+        del data[CHECK_KEY]
+    return data, None
+
+
+def _object(raw: bytes) -> dict[str, Any]:
     try:
         data = json.loads(raw)
     except UnicodeDecodeError:
@@ -69,24 +90,92 @@ def parse_tables(raw: bytes) -> dict[str, Any]:
         raise DamagedFile("JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise DamagedFile("top level is not an object")
-    if checked:
-        del data[CHECK_KEY]
     return data
 
 
+class Twin(NamedTuple):
+    """Where a twin file's copies are: ``half`` bytes each; copy ``newest`` (0 or 1) holds
+    sequence number ``seq``."""
+
+    half: int
+    newest: int
+    seq: int
+
+    def next_write(self, tables: dict[str, Any]) -> tuple[int, bytes] | None:
+        """(offset, bytes) that overwrite the older copy with ``tables``; ``None`` when they
+        do not fit in a copy, and the file must be written anew (:func:`twin_file`)."""
+        copy = twin_copy(tables, self.seq + 1)
+        if len(copy) > self.half:
+            return None
+        return (1 - self.newest) * self.half, copy.ljust(self.half, b" ")
+
+    def after_write(self) -> Twin:
+        """The file once :meth:`next_write`'s bytes are on it: the other copy is the newest."""
+        return Twin(self.half, 1 - self.newest, self.seq + 1)
+
+
+TWIN_KEY = "_twin"
+#: How each copy of a twin file starts; 8 + 16 hex digits and ``",`` follow.
+TWIN_MARKER = b'{"' + TWIN_KEY.encode() + b'":"'
+_TWIN_CRC_END = len(TWIN_MARKER) + 8
+_TWIN_SEQ_END = _TWIN_CRC_END + 16
+#: Copies are whole multiples of this (the page and disk block size of nearly every machine).
+TWIN_BLOCK = 4096
+
+
+def twin_copy(tables: dict[str, Any], seq: int) -> bytes:
+    """One copy of a twin file: ``tables`` at sequence number ``seq``, unpadded."""
+    rest = b'%016x","tables":%s}' % (seq, dumps(tables))
+    return b"%s%08x%s" % (TWIN_MARKER, zlib.crc32(rest), rest)
+
+
+def twin_file(tables: dict[str, Any], seq: int = 1) -> tuple[bytes, Twin]:
+    """A new twin file with ``tables`` in both copies, and its :class:`Twin`.
+
+    Each copy gets whole pages with a quarter to spare, so the record can grow a while before
+    the file is written anew, and writing one copy never rewrites a page of the other.
+    """
+    copy = twin_copy(tables, seq)
+    half = -(-(len(copy) + len(copy) // 4) // TWIN_BLOCK) * TWIN_BLOCK
+    padded = copy.ljust(half, b" ")
+    return padded + padded, Twin(half, 0, seq)
+
+
+def _whole_copy(half: bytes) -> tuple[int, bytes] | None:
+    """(sequence number, copy without its padding) of one half; ``None`` unless the checksum
+    holds."""
+    # A copy ends with its only "}" past the tables; the padding after it is spaces. (rfind is
+    # one memrchr; rstrip of a page of spaces costs more than the JSON parse.)
+    copy = half[: half.rfind(b"}") + 1]
+    if not copy.startswith(TWIN_MARKER) or copy[_TWIN_SEQ_END : _TWIN_SEQ_END + 2] != b'",':
+        return None
+    try:
+        expected = int(copy[len(TWIN_MARKER) : _TWIN_CRC_END], 16)
+        seq = int(copy[_TWIN_CRC_END:_TWIN_SEQ_END], 16)
+    except ValueError:
+        return None
+    return (seq, copy) if zlib.crc32(copy[_TWIN_CRC_END:]) == expected else None
+
+
+def _parse_twin(raw: bytes) -> tuple[dict[str, Any], Twin]:
+    half = len(raw) // 2
+    first, second = _whole_copy(raw[:half]), _whole_copy(raw[half:])
+    if first is None and second is None:
+        raise DamagedFile("checksum mismatch in both copies (a torn file)")
+    # The newest whole copy; on a tie (a file just written anew) the first.
+    newest = 1 if first is None or (second is not None and second[0] > first[0]) else 0
+    seq, copy = (first, second)[newest]  # type: ignore[misc]
+    data = _object(copy)
+    tables = data.get("tables")
+    if set(data) != {TWIN_KEY, "tables"} or not isinstance(tables, dict):
+        raise DamagedFile("a twin copy holds more than its tables")
+    return tables, Twin(half, newest, seq)
+
+
 CHECK_KEY = "_check"
-#: How a checksummed file starts; 8 hex digits and ``",`` follow, then the checksummed rest.
+#: How a checksummed file from before the twin layout starts: 8 hex digits, ``",``, the rest.
 CHECK_MARKER = b'{"' + CHECK_KEY.encode() + b'":"'
 _CHECK_END = len(CHECK_MARKER) + 8
-
-
-def dumps_checked(tables: dict[str, Any]) -> bytes:
-    """``dumps(tables)`` with a CRC-32 of everything after it in front (see the module doc)."""
-    body = dumps(tables)
-    if not tables:
-        return body  # "{}" has no rest to put the checksum before
-    rest = body[1:]
-    return b'%s%08x",%s' % (CHECK_MARKER, zlib.crc32(rest), rest)
 
 
 def _checksum_matches(raw: bytes) -> bool:

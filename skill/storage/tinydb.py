@@ -54,30 +54,46 @@ class AtomicJSONStorage(Storage):
         self.path = os.fspath(path)
         self._durability = files.resolve_durability(durability, durable)
         self._data: dict[str, Any] | None = None
+        self._twin: records.Twin | None = None
         self._loaded = False
 
     def read(self) -> dict[str, Any] | None:
         """The whole database, or ``None`` for a new (missing) file."""
         if not self._loaded:
             raw = files.read_user_file(self.path)
-            self._data = None if raw is None else records.parse_tables(raw)
+            self._data, self._twin = (None, None) if raw is None else records.parse_file(raw)
             self._loaded = True
         return self._data
 
     def write(self, data: dict[str, Any]) -> None:
-        """Replace the file atomically with ``data``.
+        """Replace the file's content with ``data``, atomically.
 
-        ``off`` writes a checksummed file and overwrites it in place when that is as safe as
-        the rename against a killed process (:func:`files.overwrite_in_place`), for speed.
+        ``full`` renames a new file over the old one. ``normal`` and ``off`` keep two copies
+        and overwrite the older in place (see :mod:`skill.storage.records`), writing the file
+        anew only when it is new, of another layout, or outgrown.
         """
-        if self._durability == "off":
-            payload = records.dumps_checked(data)
-            if not files.overwrite_in_place(self.path, payload, records.CHECK_MARKER):
-                files.atomic_write_bytes(self.path, payload, durability="off")
-        else:
-            files.atomic_write_bytes(self.path, records.dumps(data), durability=self._durability)
+        mode = self._durability
+        if mode == "full":
+            files.atomic_write_bytes(self.path, records.dumps(data), durability=mode)
+        elif not self._overwrite_older_copy(data):
+            raw, self._twin = records.twin_file(data, self._twin.seq + 1 if self._twin else 1)
+            files.atomic_write_bytes(self.path, raw, durability=mode)
         self._data = data
         self._loaded = True
+
+    def _overwrite_older_copy(self, data: dict[str, Any]) -> bool:
+        """Put ``data`` over the twin file's older copy; ``False`` (nothing written) when the
+        file is not a twin, ``data`` has outgrown a copy, or writing in place is not safe."""
+        twin = self._twin
+        change = None if twin is None else twin.next_write(data)
+        if twin is None or change is None:
+            return False
+        offset, copy = change
+        sync = self._durability == "normal"
+        if not files.overwrite_at(self.path, copy, offset, size=2 * twin.half, sync=sync):
+            return False
+        self._twin = twin.after_write()
+        return True
 
 
 class TinyDBPersistenceAdapter(AbstractPersistenceAdapter):

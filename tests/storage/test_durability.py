@@ -1,4 +1,5 @@
-"""MAMA_DURABILITY: each mode calls exactly the fsyncs it promises, and ``off`` stays kill-safe.
+"""MAMA_DURABILITY: each mode calls exactly the fsyncs it promises, every mode is kill-safe, and
+the twin files of ``normal`` and ``off`` survive a write cut short at any byte.
 
 The fsyncs are counted by wrapping ``os.fsync`` (the function ``skill.storage`` calls) and noting
 whether each descriptor is a folder or a file; the kill tests really SIGKILL a forked writer.
@@ -10,6 +11,7 @@ import multiprocessing
 import os
 import signal
 import stat
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -20,8 +22,16 @@ import pytest
 from skill.config import DURABILITY_MODES, Config, ConfigError, Durability
 from skill.storage import TinyDBPersistenceAdapter, adapter_from_config, files
 from skill.storage.errors import DamagedFile
-from skill.storage.files import PAGE_BYTES, atomic_write_bytes
-from skill.storage.records import CHECK_MARKER, dumps_checked, make_tables, parse_tables
+from skill.storage.files import atomic_write_bytes
+from skill.storage.records import (
+    CHECK_MARKER,
+    TWIN_BLOCK,
+    TWIN_MARKER,
+    dumps,
+    make_tables,
+    parse_file,
+    parse_tables,
+)
 
 CTX = multiprocessing.get_context("fork")
 USER = "amzn1.ask.account.DURABLE"
@@ -160,13 +170,17 @@ def test_the_configured_store_uses_the_mode(tmp_path: Path, durability: Durabili
 
 
 def _die_after(data_dir: Path, point: str, durability: Durability) -> None:
-    """Save, but SIGKILL ourselves just before (``"before"``) or after (``"after"``) the call
-    that publishes the new bytes: the rename, or the in-place ``pwrite`` of ``off``."""
+    """Save, but SIGKILL ourselves just before (``"before"``), halfway through (``"torn"``:
+    half the bytes written) or after (``"after"``) the call that publishes the new bytes: the
+    rename, or the in-place ``pwrite`` of ``normal`` and ``off``."""
 
     def crashing(real: Callable[..., Any]) -> Callable[..., Any]:
         def crash(*args: Any, **kwargs: Any) -> None:
             if point == "after":
                 real(*args, **kwargs)
+            elif point == "torn" and real is os.pwrite:
+                fd, data, offset = args
+                real(fd, bytes(data)[: len(data) // 2], offset)
             os.kill(os.getpid(), signal.SIGKILL)
 
         return crash
@@ -182,8 +196,10 @@ def _die_after(data_dir: Path, point: str, durability: Durability) -> None:
 
 
 @pytest.mark.parametrize("durability", DURABILITY_MODES)
-@pytest.mark.parametrize(("point", "expected"), [("before", "old"), ("after", "new")])
-def test_a_killed_writer_leaves_the_old_or_the_new_file_whole(
+@pytest.mark.parametrize(
+    ("point", "expected"), [("before", "old"), ("torn", "old"), ("after", "new")]
+)
+def test_a_killed_writer_leaves_the_old_or_the_new_record_whole(
     tmp_path: Path, durability: Durability, point: str, expected: str
 ) -> None:
     adapter = ready_store(tmp_path, durability)
@@ -192,70 +208,108 @@ def test_a_killed_writer_leaves_the_old_or_the_new_file_whole(
     child.start()
     child.join(10)
     assert child.exitcode == -signal.SIGKILL
-    # No fsync in "off", yet the kernel kept what the dead process wrote: a whole file.
+    # No fsync in "off", yet the kernel kept what the dead process wrote: a whole record.
     record = parse_tables(adapter.path_for(USER).read_bytes())
     assert record["user"]["1"]["attributes"] == {"v": expected}
     assert adapter.check() == []
     assert adapter.load(USER)["v"] == expected
-
-
-# "off" overwrites in place: no rename, a checksum for readers, the rename where that is unsafe
-
-
-def test_off_overwrites_a_user_file_in_place_and_other_modes_rename(tmp_path: Path) -> None:
-    for durability in DURABILITY_MODES:
-        adapter = ready_store(tmp_path / durability, durability)
-        adapter.save(USER, {"v": "a long first value"})
-        path = adapter.path_for(USER)
-        inode = path.stat().st_ino
-        attrs = adapter.load(USER)
-        attrs["v"] = "short"
-        adapter.save(USER, attrs)
-        same_file = path.stat().st_ino == inode
-        assert same_file == (durability == "off"), durability
-        raw = path.read_bytes()
-        # Checksummed only where it can be overwritten in place; a shorter record is padded.
-        assert raw.startswith(CHECK_MARKER) == (durability == "off")
-        assert raw.endswith(b"}" + b" " * len("a long first value"[len("short") :])) == (
-            durability == "off"
-        )
-        assert adapter.load(USER)["v"] == "short"
-        assert adapter.check() == []
-
-
-def test_a_read_that_catches_an_in_place_write_half_done_is_caught_by_the_checksum(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    adapter = ready_store(tmp_path, "off")
-    adapter.save(USER, {"v": "old-old-old"})
+    # The store goes on: the next save lands over whatever the dead writer left.
     attrs = adapter.load(USER)
-    attrs["v"] = "new-new-new"
+    attrs["v"] = "next"
     adapter.save(USER, attrs)
-    new = adapter.path_for(USER).read_bytes()
-    old = dumps_checked(make_tables({"v": "old-old-old"}, 1))
-    assert len(old) == len(new)
-    # What a reader sees when a write is under way: the new bytes up to some point, then old.
-    for cut in range(len(CHECK_MARKER), len(new) - 1):
-        mixed = new[:cut] + old[cut:]
-        if mixed not in (old, new):
-            with pytest.raises(DamagedFile, match="checksum"):
-                parse_tables(mixed)
-    # A load that catches the write half done reads again under the lock, where no write is
-    # half done, and does not take it for damage.
-    real = files.read_user_file
-    reads: list[bool] = []
+    assert adapter.load(USER)["v"] == "next"
 
-    def torn_once(where: str) -> bytes | None:
-        reads.append(True)
-        return new[:40] + old[40:] if len(reads) == 1 else real(where)
 
-    monkeypatch.setattr(files, "read_user_file", torn_once)
-    assert adapter.load(USER)["v"] == "new-new-new"
-    assert len(reads) == 2 and not any(adapter.corrupt_dir.iterdir())
-    monkeypatch.undo()
-    # A file that stays wrong is damage, moved aside as ever.
-    adapter.path_for(USER).write_bytes(new[:40] + old[40:])
-    assert adapter.check() == [adapter.path_for(USER)]
+# "normal" and "off" keep two copies and overwrite the older in place; "full" renames
+
+
+def _copies(raw: bytes) -> list[object]:
+    """The attributes in each copy of a twin file (``None`` for a torn one), parsed apart."""
+    half = len(raw) // 2
+    found: list[object] = []
+    for copy in (raw[:half], raw[half:]):
+        try:
+            found.append(parse_tables(copy + copy)["user"]["1"]["attributes"])
+        except DamagedFile:
+            found.append(None)
+    return found
+
+
+def _saved(adapter: TinyDBPersistenceAdapter, value: str) -> None:
+    attrs = adapter.load(USER)
+    attrs["v"] = value
+    adapter.save(USER, attrs)
+
+
+@pytest.mark.parametrize("durability", DURABILITY_MODES)
+def test_normal_and_off_overwrite_the_older_copy_in_place_and_full_renames(
+    tmp_path: Path, durability: Durability
+) -> None:
+    adapter = ready_store(tmp_path, durability)
+    adapter.save(USER, {"v": "a"})
+    path = adapter.path_for(USER)
+    size = path.stat().st_size
+    seen = []
+    for value in ("b", "c", "d"):
+        with path.open("rb") as held:  # held open, so a new file cannot get its inode number
+            _saved(adapter, value)
+            same_file = os.fstat(held.fileno()).st_ino == path.stat().st_ino
+        assert same_file == (durability != "full"), durability
+        seen.append(_copies(path.read_bytes()) if durability != "full" else None)
+        assert adapter.load(USER)["v"] == value
+    if durability == "full":
+        assert not path.read_bytes().startswith(TWIN_MARKER)
+        return
+    # Whole blocks per copy, the size never changes, and each write takes the older copy.
+    assert size % (2 * TWIN_BLOCK) == 0 and path.stat().st_size == size
+    assert path.read_bytes().startswith(TWIN_MARKER)
+    assert seen == [[{"v": "a"}, {"v": "b"}], [{"v": "c"}, {"v": "b"}], [{"v": "c"}, {"v": "d"}]]
+    assert adapter.check() == []
+
+
+@pytest.mark.parametrize("durability", ["normal", "off"])
+def test_a_copy_cut_short_at_any_byte_leaves_the_last_whole_record(
+    tmp_path: Path, durability: Durability
+) -> None:
+    adapter = ready_store(tmp_path, durability)
+    adapter.save(USER, {"v": "old-old-old"})
+    _saved(adapter, "new-new-new")  # into copy 1
+    before = adapter.path_for(USER).read_bytes()
+    _saved(adapter, "newest-newest")  # into copy 0
+    after = adapter.path_for(USER).read_bytes()
+    half = len(after) // 2
+    assert after[half:] == before[half:]
+    # What a power cut, a killed writer or a reader looking mid-write can find: copy 0 made of
+    # the new bytes up to some point, then the old ones.
+    for cut in range(half + 1):
+        mixed = after[:cut] + before[cut:]
+        attributes = parse_tables(mixed)["user"]["1"]["attributes"]
+        assert attributes in ({"v": "new-new-new"}, {"v": "newest-newest"}), cut
+        if attributes == {"v": "newest-newest"}:
+            assert (
+                after[: after.rfind(b"}", 0, half) + 1] == mixed[: after.rfind(b"}", 0, half) + 1]
+            )
+    # Found after a power cut: not damage, nothing moved aside; the next write takes the torn
+    # copy, so both are whole again.
+    adapter.path_for(USER).write_bytes(after[:60] + before[60:])
+    assert adapter.check() == [] and adapter.load(USER)["v"] == "new-new-new"
+    _saved(adapter, "mended")
+    assert _copies(adapter.path_for(USER).read_bytes()) == [{"v": "mended"}, {"v": "new-new-new"}]
+    assert not any(adapter.corrupt_dir.iterdir())
+
+
+def test_a_file_with_both_copies_torn_is_damage_moved_aside(tmp_path: Path) -> None:
+    adapter = ready_store(tmp_path, "normal")
+    adapter.save(USER, {"v": "old"})
+    path = adapter.path_for(USER)
+    raw = bytearray(path.read_bytes())
+    half = len(raw) // 2
+    raw[40] ^= 1
+    raw[half + 40] ^= 1
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DamagedFile, match="both copies"):
+        parse_file(bytes(raw))
+    assert adapter.check() == [path]
     fresh = adapter.load(USER)
     assert fresh["_revision"] == 1 and "_fresh_start" in fresh
 
@@ -271,20 +325,21 @@ def _symlinked(path: Path) -> None:
 
 
 def _grown(path: Path) -> None:
-    raw = path.read_bytes()
-    path.write_bytes(raw + b" " * (PAGE_BYTES + 1 - len(raw)))
+    with path.open("ab") as f:
+        f.write(b" ")
 
 
-@pytest.mark.parametrize("change", [_linked, _symlinked, _grown], ids=["link", "symlink", "big"])
-def test_off_renames_instead_where_in_place_is_not_safe(
-    tmp_path: Path, change: Callable[[Path], None]
+@pytest.mark.parametrize("durability", ["normal", "off"])
+@pytest.mark.parametrize("change", [_linked, _symlinked, _grown], ids=["link", "symlink", "size"])
+def test_in_place_gives_way_to_a_new_file_where_it_is_not_safe(
+    tmp_path: Path, durability: Durability, change: Callable[[Path], None]
 ) -> None:
-    adapter = ready_store(tmp_path, "off")
+    adapter = ready_store(tmp_path, durability)
     adapter.save(USER, {"v": "old"})
     path = adapter.path_for(USER)
     change(path)
     before = {p.name: p.read_bytes() for p in path.parent.iterdir() if p.name != path.name}
-    attrs = adapter.load(USER)
+    attrs = adapter.load(USER) if change is not _grown else {"_revision": 1}
     attrs["v"] = "new"
     adapter.save(USER, attrs)
     assert not path.is_symlink() and path.stat().st_nlink == 1
@@ -294,25 +349,68 @@ def test_off_renames_instead_where_in_place_is_not_safe(
         assert (path.parent / name).read_bytes() == raw
 
 
-def test_off_renames_over_an_older_file_without_the_checksum(tmp_path: Path) -> None:
-    full = ready_store(tmp_path, "full")
-    full.save(USER, {"v": "old"})
-    inode = full.path_for(USER).stat().st_ino
-    off = TinyDBPersistenceAdapter(tmp_path, durability="off")
-    attrs = off.load(USER)
-    attrs["v"] = "new"
-    off.save(USER, attrs)
-    # A reader could not tell a half-done overwrite of an unchecked file: it is renamed.
-    assert full.path_for(USER).stat().st_ino != inode
-    assert full.load(USER)["v"] == "new"
+def _older_checked(tables: dict[str, Any]) -> bytes:
+    """A file as ``off`` wrote it before the twin layout: one checksummed copy."""
+    rest = dumps(tables)[1:]
+    return b'%s%08x",%s' % (CHECK_MARKER, zlib.crc32(rest), rest)
 
 
-def test_a_record_longer_than_a_page_is_renamed_and_stays_whole(tmp_path: Path) -> None:
+@pytest.mark.parametrize("durability", ["normal", "off"])
+@pytest.mark.parametrize("layout", ["plain", "checked"])
+def test_files_of_the_older_layouts_read_and_are_written_anew_as_twins(
+    tmp_path: Path, durability: Durability, layout: str
+) -> None:
+    adapter = ready_store(tmp_path, durability)
+    path = adapter.path_for(USER)
+    path.parent.mkdir(parents=True)
+    tables = make_tables({"v": "old"}, 4)
+    path.write_bytes(dumps(tables) if layout == "plain" else _older_checked(tables))
+    inode = path.stat().st_ino
+    assert adapter.load(USER) == {"v": "old", "_revision": 4}
+    _saved(adapter, "new")
+    # A reader could not tell a half-done overwrite of one copy: the file is written anew.
+    assert path.stat().st_ino != inode and path.read_bytes().startswith(TWIN_MARKER)
+    assert adapter.load(USER) == {"v": "new", "_revision": 5}
+
+
+def test_an_older_checked_file_caught_mid_write_is_read_again_under_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     adapter = ready_store(tmp_path, "off")
+    path = adapter.path_for(USER)
+    path.parent.mkdir(parents=True)
+    good = _older_checked(make_tables({"v": "new-new-new"}, 2))
+    torn = good[:40] + _older_checked(make_tables({"v": "old-old-old"}, 1))[40:]
+    path.write_bytes(good)
+    real = files.read_user_file
+    reads: list[bool] = []
+
+    def torn_once(where: str) -> bytes | None:
+        reads.append(True)
+        return torn if len(reads) == 1 else real(where)
+
+    monkeypatch.setattr(files, "read_user_file", torn_once)
+    assert adapter.load(USER)["v"] == "new-new-new"
+    assert len(reads) == 2 and not any(adapter.corrupt_dir.iterdir())
+    monkeypatch.undo()
+    # A file that stays wrong is damage, moved aside as ever.
+    path.write_bytes(torn)
+    assert adapter.check() == [path]
+
+
+@pytest.mark.parametrize("durability", ["normal", "off"])
+def test_a_record_that_outgrows_its_copy_is_written_anew_with_room(
+    tmp_path: Path, durability: Durability
+) -> None:
+    adapter = ready_store(tmp_path, durability)
     adapter.save(USER, {"v": "small"})
-    attrs = adapter.load(USER)
-    attrs["v"] = "x" * (PAGE_BYTES + 10)
-    inode = adapter.path_for(USER).stat().st_ino
-    adapter.save(USER, attrs)
-    assert adapter.path_for(USER).stat().st_ino != inode
-    assert adapter.load(USER)["v"] == "x" * (PAGE_BYTES + 10)
+    path = adapter.path_for(USER)
+    inode, size = path.stat().st_ino, path.stat().st_size
+    _saved(adapter, "x" * size)
+    assert path.stat().st_ino != inode and path.stat().st_size > 2 * size
+    assert adapter.load(USER)["v"] == "x" * size
+    # Room to spare: a slightly longer record fits in place.
+    inode = path.stat().st_ino
+    _saved(adapter, "x" * (size + 100))
+    assert path.stat().st_ino == inode
+    assert adapter.load(USER)["v"] == "x" * (size + 100)

@@ -16,6 +16,7 @@ from ask_sdk_model import Context, RequestEnvelope, User
 from ask_sdk_model.application import Application
 from ask_sdk_model.interfaces.system import SystemState
 
+from skill.config import Durability
 from skill.storage import (
     LockTimeoutError,
     SchemaError,
@@ -427,8 +428,35 @@ def test_ensure_ready_refuses_unreadable_marker(tmp_path: Path, content: bytes) 
     assert marker.read_bytes() == content
 
 
+@pytest.mark.parametrize(
+    ("durability", "before", "after"),
+    [
+        ("full", None, 1),
+        ("normal", None, 2),
+        ("off", None, 2),
+        ("normal", 1, 2),
+        ("off", 1, 2),
+        ("full", 2, 2),
+    ],
+)
+def test_the_marker_says_twins_before_a_store_may_write_them(
+    tmp_path: Path, durability: Durability, before: int | None, after: int
+) -> None:
+    marker = tmp_path / "STORE.json"
+    if before is not None:
+        marker.write_text(json.dumps({"layout": before}))
+    adapter = TinyDBPersistenceAdapter(tmp_path, durability=durability)
+    adapter.ensure_ready()
+    # Code that reads only plain files (layout 1) refuses a layout-2 folder instead of taking
+    # its twin files for damage; "full" writes only plain files and lowers nothing.
+    assert json.loads(marker.read_text()) == {"layout": after}
+    adapter.save("amzn1.ask.account.MARKER", {"v": 1})
+    twin = adapter.path_for("amzn1.ask.account.MARKER").read_bytes().startswith(b'{"_twin"')
+    assert twin == (durability != "full")
+
+
 def test_ensure_ready_refuses_newer_layout(tmp_path: Path) -> None:
-    (tmp_path / "STORE.json").write_text('{"layout": 2}')
+    (tmp_path / "STORE.json").write_text('{"layout": 3}')
     with pytest.raises(StoreError, match="newer"):
         TinyDBPersistenceAdapter(tmp_path).ensure_ready()
     (tmp_path / "STORE.json").write_text('{"layout": 0}')
