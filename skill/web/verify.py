@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
@@ -26,7 +26,8 @@ from urllib.parse import quote, unquote, urlsplit
 # certificate over the network anyway), never at start-up or with signature checks off.
 if TYPE_CHECKING:
     from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
     from cryptography.x509 import verification as x509v
 
 __all__ = [
@@ -245,15 +246,21 @@ class SignatureVerifier:
         url = canonical_cert_url(cert_url)
         raw_signature = _decode_signature(signature)
         key = self._trusted_key(url)
-        # Lazy (see the imports above); after the first request these are dictionary look-ups.
+        pad, hash_algorithm, invalid = self._scheme
+        try:
+            key.verify(raw_signature, body, pad, hash_algorithm)
+        except (invalid, ValueError, TypeError):
+            raise VerificationError("signature does not match the request body") from None
+
+    @cached_property
+    def _scheme(self) -> tuple[padding.AsymmetricPadding, hashes.HashAlgorithm, type[Exception]]:
+        """PKCS #1 v1.5 with SHA-256, and the error a mismatch raises: made once, on the first
+        check rather than at import (see the imports above); both objects are stateless."""
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives.asymmetric import padding
         from cryptography.hazmat.primitives.hashes import SHA256
 
-        try:
-            key.verify(raw_signature, body, padding.PKCS1v15(), SHA256())
-        except (InvalidSignature, ValueError, TypeError):
-            raise VerificationError("signature does not match the request body") from None
+        return padding.PKCS1v15(), SHA256(), InvalidSignature
 
     def _trusted_key(self, url: str) -> rsa.RSAPublicKey:
         """The cached key for url if still valid now, else fetch and validate the chain."""
