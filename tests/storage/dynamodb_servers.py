@@ -13,10 +13,12 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -124,15 +126,40 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def moto_server() -> Iterator[str]:
-    """moto's DynamoDB server in a thread of this process; yields its URL."""
-    moto = pytest.importorskip("moto.server")
+    """moto's DynamoDB server in a thread of this process; yields its URL.
+
+    Its requests are served one at a time: moto checks a ``ConditionExpression`` and then writes
+    with no lock between, so two threads of its own threaded server can both pass one check,
+    which DynamoDB never lets happen (a conditional write is atomic per item). Serialised, it
+    is still an independent implementation of the conditions, without that race of its own.
+    """
+    pytest.importorskip("moto.server")
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    app = DomainDispatcherApplication(create_backend_app)
+    one_at_a_time = threading.Lock()
+
+    def serialised(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with one_at_a_time:
+            return list(app(environ, start_response))
+
     port = free_port()
-    server = moto.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    server = make_server(
+        "127.0.0.1", port, serialised, threaded=True, request_handler=MotoRequestHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.stop()
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
 
 
 SERVERS = {"dynalite": dynalite, "moto": moto_server}
